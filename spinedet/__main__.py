@@ -1,0 +1,5 @@
+import sys
+
+from spinedet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,102 @@
+"""Findings records of one scan, and findings.json (dataset schema) and findings.csv writing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from spinedet.atomic import write_text
+from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES, new_dataset, write_dataset
+from spinedet.infer.levels import assign_levels, name_discs
+from spinedet.infer.nms import classwise_nms, suppress_close_centres
+
+NOTICE = "Research software, not a medical device."
+CSV_COLUMNS = (
+    ["scan_id", "class", "level", "score"]
+    + [f"{a}{e}_mm" for e in "01" for a in "xyz"]
+    + [f"{a}{e}_voxel" for e in "01" for a in "ijk"]
+    + ["overlay", "notice"]
+)
+
+
+def _rounded(box, digits: int = 3) -> list[float]:
+    return [round(float(v), digits) for v in box]
+
+
+def postprocess(
+    detections: list[dict],
+    region: str,
+    score_threshold: float,
+    iou_threshold: float,
+    disc_gap_mm: float,
+) -> tuple[list[dict], list[dict]]:
+    """Raw detections of one scan to (findings, discs): threshold, class-wise NMS, disc naming, finding levels.
+
+    Discs are also thinned so that no two centres are closer than `disc_gap_mm`.
+    """
+    kept = [d for d in detections if d["score"] >= score_threshold]
+    kept = classwise_nms(kept, iou_threshold)
+    discs = suppress_close_centres([d for d in kept if d["class"] == DISC_CLASS], disc_gap_mm)
+    discs = name_discs(discs, region)
+    findings = assign_levels([d for d in kept if d["class"] != DISC_CLASS], discs)
+    return findings, discs
+
+
+def finding_record(det: dict) -> dict:
+    """A finding as stored in findings.json."""
+    return {
+        "class": det["class"],
+        "level": det["level"],
+        "score": round(float(det["score"]), 5),
+        "box_lps": _rounded(det["box_lps"]),
+        "box_voxel": _rounded(det["box_voxel"]),
+    }
+
+
+def disc_record(det: dict) -> dict:
+    """A disc as stored in findings.json."""
+    return {k: v for k, v in finding_record(det).items() if k != "class"}
+
+
+def scan_record(scan_info: dict, findings: list[dict], discs: list[dict]) -> dict:
+    """A predictions-dataset scan entry: the scan's id/patient/center/region/view/image plus its outputs."""
+    return {
+        **scan_info,
+        "findings": [finding_record(f) for f in findings],
+        "discs": [disc_record(d) for d in discs],
+    }
+
+
+def predictions_dataset(records: list[dict], classes) -> dict:
+    """A predictions dataset over `records` with the notice; `classes` ordered as DISEASE_CLASSES."""
+    data = new_dataset([c for c in DISEASE_CLASSES if c in set(classes)] + sorted(set(classes) - set(DISEASE_CLASSES)))
+    data["notice"] = NOTICE
+    data["scans"] = records
+    return data
+
+
+def write_findings_json(path: Path, data: dict) -> None:
+    """Validate and write findings.json atomically."""
+    write_dataset(path, data)
+
+
+def findings_csv_text(data: dict, overlays: dict[tuple[str, int], str]) -> str:
+    """One CSV row per disease finding; `overlays` maps (scan id, finding index) to its PNG's relative path."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for scan in data["scans"]:
+        for n, f in enumerate(scan["findings"]):
+            writer.writerow(
+                [scan["id"], f["class"], f["level"] or "", f"{f['score']:.5f}"]
+                + f["box_lps"]
+                + f["box_voxel"]
+                + [overlays.get((scan["id"], n), ""), NOTICE]
+            )
+    return out.getvalue()
+
+
+def write_findings_csv(path: Path, data: dict, overlays: dict[tuple[str, int], str]) -> None:
+    """Write findings.csv atomically (UTF-8, comma separated, header row)."""
+    write_text(path, findings_csv_text(data, overlays))

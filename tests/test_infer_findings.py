@@ -7,7 +7,7 @@ import numpy as np
 
 from spinedet.data.dataset import validate
 from spinedet.infer.findings import (
-    CSV_COLUMNS, NOTICE, findings_csv_text, postprocess, predictions_dataset, scan_record, write_findings_json,
+    CSV_COLUMNS, NOTICE, above_threshold, findings_csv_text, postprocess, predictions_dataset, scan_record, write_findings_json,
 )
 
 
@@ -27,14 +27,21 @@ def _raw():
 
 
 def test_postprocess_thresholds_nms_and_levels():
-    findings, discs = postprocess(_raw(), "lumbar", score_threshold=0.3, iou_threshold=0.5, disc_gap_mm=8.0)
+    raw = above_threshold(_raw(), score_threshold=0.3, disc_threshold=0.1)
+    findings, discs = postprocess(raw, "lumbar", iou_threshold=0.5, disc_gap_mm=8.0)
     assert [d["level"] for d in discs] == ["T12/L1", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
     assert [(f["class"], f["level"], f["score"]) for f in findings] == [("herniation", "L4/L5", 0.8),
                                                                           ("bulge", "L5/S1", 0.4)]
 
 
+def test_disc_threshold_separate():
+    raw = _raw()
+    assert sum(d["class"] == "disc" for d in above_threshold(raw, 0.95, 0.01)) == 8
+    assert [d["class"] for d in above_threshold(raw, 0.5, 0.95)] == ["herniation", "herniation"]
+
+
 def _dataset():
-    findings, discs = postprocess(_raw(), "lumbar", 0.3, 0.5, 8.0)
+    findings, discs = postprocess(above_threshold(_raw(), 0.3, 0.3), "lumbar", 0.5, 8.0)
     info = {"id": "s1", "patient": "p1", "center": "unknown", "region": "lumbar", "view": "sagittal",
             "image": "../s1.nii.gz"}
     return predictions_dataset([scan_record(info, findings, discs)], ["stenosis", "herniation", "bulge"])

@@ -24,19 +24,19 @@ def _rounded(box, digits: int = 3) -> list[float]:
     return [round(float(v), digits) for v in box]
 
 
+def above_threshold(detections: list[dict], score_threshold: float, disc_threshold: float) -> list[dict]:
+    """Detections scoring at least `score_threshold` (disease) or `disc_threshold` (discs)."""
+    return [d for d in detections if d["score"] >= (disc_threshold if d["class"] == DISC_CLASS else score_threshold)]
+
+
 def postprocess(
-    detections: list[dict],
-    region: str,
-    score_threshold: float,
-    iou_threshold: float,
-    disc_gap_mm: float,
+    detections: list[dict], region: str, iou_threshold: float, disc_gap_mm: float
 ) -> tuple[list[dict], list[dict]]:
-    """Raw detections of one scan to (findings, discs): threshold, class-wise NMS, disc naming, finding levels.
+    """Thresholded detections of one scan to (findings, discs): class-wise NMS, disc naming, finding levels.
 
     Discs are also thinned so that no two centres are closer than `disc_gap_mm`.
     """
-    kept = [d for d in detections if d["score"] >= score_threshold]
-    kept = classwise_nms(kept, iou_threshold)
+    kept = classwise_nms(detections, iou_threshold)
     discs = suppress_close_centres([d for d in kept if d["class"] == DISC_CLASS], disc_gap_mm)
     discs = name_discs(discs, region)
     findings = assign_levels([d for d in kept if d["class"] != DISC_CLASS], discs)

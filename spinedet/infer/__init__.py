@@ -1,0 +1,1 @@
+"""Inference: predictor, postprocessing (NMS, levels), findings outputs and overlays."""

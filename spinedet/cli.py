@@ -13,6 +13,7 @@ from spinedet.errors import SpinedetError
 COMMAND_MODULES = (
     "spinedet.commands.inspect",
     "spinedet.commands.validate",
+    "spinedet.commands.detect",
 )
 
 

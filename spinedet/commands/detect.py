@@ -1,0 +1,139 @@
+"""`spinedet detect INPUT --model RUN [--model RUN ...] --out DIR`: findings, levels and overlays for scans."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from spinedet import __version__
+from spinedet.atomic import require_empty_dir, write_text
+from spinedet.errors import InputError, SpinedetError
+from spinedet.infer import findings as F
+from spinedet.infer.inputs import Job, dataset_jobs, single_scan_job
+from spinedet.infer.overlay import finding_png, intensity_window, overview_png
+from spinedet.io.load import load_scan
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "detect",
+        help="detect disease findings and discs with their levels (research software, not a medical device)",
+        description="Apply trained models to a scan file, a series folder, a DICOM study folder or a dataset.json "
+        "and write findings.json, findings.csv and overlay PNGs. " + F.NOTICE,
+    )
+    p.add_argument("input", type=Path, help="scan file, DICOM series or study folder, or dataset.json")
+    p.add_argument("--model", type=Path, action="append", required=True, help="training run folder (repeatable)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --overwrite)")
+    p.add_argument("--threshold", type=float, help="disease score threshold (default: each checkpoint's own)")
+    p.add_argument("--disc-threshold", type=float, help="disc score threshold (default: the disease threshold)")
+    p.add_argument("--nms-iou", type=float, default=0.3, help="class-wise 3D NMS IoU threshold (default 0.3)")
+    p.add_argument("--disc-gap-mm", type=float, default=8.0,
+                   help="discs closer than this (centre to centre, mm) are merged, keeping the best (default 8)")
+    p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing outputs")
+    p.set_defaults(func=run)
+
+
+def _resolve_jobs(path: Path, metas: list[dict], out_dir: Path) -> list[Job]:
+    if not path.exists():
+        raise InputError(path, "does not exist")
+    if path.is_file() and path.suffix.lower() == ".json":
+        return dataset_jobs(path, metas, out_dir)
+    return [single_scan_job(path, load_scan(path), metas, out_dir, {})]
+
+
+def _thresholds(args, meta: dict) -> tuple[float, float]:
+    score = args.threshold if args.threshold is not None else meta.get("threshold")
+    if score is None:
+        raise SpinedetError("the checkpoint has no score threshold; pass --threshold")
+    disc = args.disc_threshold if args.disc_threshold is not None else score
+    for name, value in (("threshold", score), ("disc threshold", disc)):
+        if not 0.0 <= value <= 1.0:
+            raise SpinedetError(f"{name} {value} is not in [0, 1]")
+    return float(score), float(disc)
+
+
+def _overlays(scan, job: Job, findings, discs, staging: Path, out_map: dict) -> None:
+    sid = job.info["id"]
+    folder = Path("overlays") / sid
+    window = intensity_window(scan.array)
+    overview_png(scan, sid, findings, discs, window, staging / folder / "overview.png")
+    for n, f in enumerate(findings):
+        name = f"finding-{n:02d}-{f['class']}-{(f['level'] or 'nolevel').replace('/', '-')}.png"
+        finding_png(scan, sid, f, window, staging / folder / name)
+        out_map[(sid, n)] = (folder / name).as_posix()
+
+
+def _summary(job: Job, findings, discs) -> str:
+    levels = " ".join(d["level"] or "?" for d in discs) or "none"
+    found = ", ".join(f"{f['class']} {f['level'] or '?'} {f['score']:.2f}" for f in findings) or "none"
+    return f"{job.info['id']} ({job.info['region']} {job.info['view']}): discs {levels}; findings: {found}"
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Move staged outputs into place, findings.json last so its presence means a complete run."""
+    names = sorted((p.name for p in staging.iterdir()), key=lambda n: n == "findings.json")
+    for name in names:
+        target = out_dir / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(staging / name, target)
+
+
+def _load_predictors(run_dirs: list[Path]) -> list:
+    from spinedet.infer.predictor import Predictor
+
+    return [Predictor.from_run(run_dir) for run_dir in run_dirs]
+
+
+def run(args) -> int:
+    predictors = _load_predictors(args.model)
+    metas = [p.meta for p in predictors]
+    thresholds = [_thresholds(args, meta) for meta in metas]
+    if not 0.0 <= args.nms_iou <= 1.0:
+        raise SpinedetError(f"--nms-iou {args.nms_iou} is not in [0, 1]")
+    out_dir = require_empty_dir(args.out, args.overwrite)
+    jobs = _resolve_jobs(args.input, metas, out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=".detect-", dir=out_dir))
+    try:
+        records, overlay_map = [], {}
+        for job in jobs:
+            if job.note:
+                print(job.note)
+            scan = job.load()
+            detections = []
+            for m in job.models:
+                detections += F.above_threshold(predictors[m].predict(scan), *thresholds[m])
+            findings, discs = F.postprocess(detections, job.info["region"], args.nms_iou, args.disc_gap_mm)
+            if not args.no_overlays:
+                _overlays(scan, job, findings, discs, staging, overlay_map)
+            records.append(F.scan_record(job.info, findings, discs))
+            print(_summary(job, findings, discs))
+        classes = [c for meta in metas for c in meta["classes"] if c != F.DISC_CLASS]
+        data = F.predictions_dataset(records, classes)
+        data["models"] = [
+            {"run": str(path), "region": meta["region"], "view": meta["view"], "threshold": t[0], "disc_threshold": t[1]}
+            for path, meta, t in zip(args.model, metas, thresholds)
+        ]
+        data["spinedet_version"] = __version__
+        F.write_findings_csv(staging / "findings.csv", data, overlay_map)
+        write_text(staging / "README.txt", _readme(args, len(records)))
+        F.write_findings_json(staging / "findings.json", data)
+        _publish(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    n_findings = sum(len(r["findings"]) for r in records)
+    print(f"{len(records)} scan(s), {n_findings} finding(s) -> {out_dir}/findings.json. {F.NOTICE}")
+    return 0
+
+
+def _readme(args, n_scans: int) -> str:
+    return (
+        f"{F.NOTICE}\n\n"
+        f"spinedet {__version__} detect on {args.input} with model(s) {', '.join(map(str, args.model))}: {n_scans} scan(s).\n"
+        "findings.json: predictions in the spinedet dataset schema (every finding and disc with score, level, "
+        "box_lps in LPS mm, box_voxel in canonical voxel corners).\n"
+        "findings.csv: one row per finding. overlays/<scan id>/: overview.png and one PNG per finding.\n"
+    )

@@ -65,18 +65,24 @@ def canonical_transform(affine: np.ndarray, view: str) -> tuple[tuple[int, int, 
     return tuple(best), flips
 
 
-def reorient(array: np.ndarray, affine: np.ndarray, perm, flips) -> tuple[np.ndarray, np.ndarray]:
-    """Permute and flip array axes, returning the new array and the affine that keeps world positions."""
+def reoriented_affine(affine: np.ndarray, shape: tuple[int, ...], perm, flips) -> np.ndarray:
+    """The affine of an array of `shape` after permuting and flipping its axes, keeping world positions."""
     affine = np.asarray(affine, float)
-    out = np.transpose(array, tuple(perm))
     new_affine = np.eye(4)
     new_affine[:3, 3] = affine[:3, 3]
     for c, (a, flip) in enumerate(zip(perm, flips)):
         column = affine[:3, a]
         if flip:
-            new_affine[:3, 3] += (array.shape[a] - 1) * column
+            new_affine[:3, 3] += (shape[a] - 1) * column
             column = -column
         new_affine[:3, c] = column
+    return new_affine
+
+
+def reorient(array: np.ndarray, affine: np.ndarray, perm, flips) -> tuple[np.ndarray, np.ndarray]:
+    """Permute and flip array axes, returning the new array and the affine that keeps world positions."""
+    out = np.transpose(array, tuple(perm))
+    new_affine = reoriented_affine(affine, array.shape, perm, flips)
     flip_axes = tuple(c for c in range(3) if flips[c])
     if flip_axes:
         out = np.flip(out, axis=flip_axes)

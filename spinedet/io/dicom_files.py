@@ -1,0 +1,62 @@
+"""Find the DICOM images under a folder and read their headers, skipping (with a warning) what is not DICOM."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from spinedet.errors import InputError
+
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the DICOMDIR's SOP class
+MAX_NAMED_SKIPS = 5
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    print(f"spinedet: warning: {message}", file=sys.stderr)
+
+
+def read_header(path: Path):
+    """The header of one file (no pixels), None if it is not DICOM; InputError if it is DICOM but unreadable."""
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except InvalidDicomError:
+        return None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:
+        raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _is_image(ds) -> bool:
+    return "ImagePositionPatient" in ds and "ImageOrientationPatient" in ds and "PixelSpacing" in ds
+
+
+def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
+    """(path, header) of every DICOM image with plane geometry under `folder`, recursively, in path order."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(folder, "does not exist")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    if not files:
+        raise InputError(folder, "is an empty folder")
+    headers, not_dicom, no_geometry = [], [], []
+    for path in files:
+        ds = read_header(path)
+        if ds is None:
+            not_dicom.append(path)
+        elif str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY or path.name.upper() == "DICOMDIR":
+            continue
+        elif not _is_image(ds):
+            no_geometry.append(path)
+        else:
+            headers.append((path, ds))
+    for paths, what in ((not_dicom, "not DICOM"), (no_geometry, "DICOM without image plane geometry")):
+        if paths:
+            named = ", ".join(str(p) for p in paths[:MAX_NAMED_SKIPS])
+            more = f" and {len(paths) - MAX_NAMED_SKIPS} more" if len(paths) > MAX_NAMED_SKIPS else ""
+            warn(f"skipped {len(paths)} file(s), {what}: {named}{more}")
+    if not headers:
+        raise InputError(folder, f"holds no DICOM images with plane geometry ({len(files)} file(s) looked at)")
+    return headers

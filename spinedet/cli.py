@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "spinedet.commands.inspect",
     "spinedet.commands.validate",
     "spinedet.commands.detect",
+    "spinedet.commands.import_",
 )
 
 

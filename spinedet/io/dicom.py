@@ -10,7 +10,7 @@ import pydicom
 
 from spinedet.errors import InputError
 from spinedet.io import geometry, series_classify
-from spinedet.io.dicom_files import read_image_headers
+from spinedet.io.dicom_files import has_pixel_data, read_image_headers
 from spinedet.io.dicom_pick import pick_series
 from spinedet.io.dicom_stack import group_stacks, stack_geometry
 from spinedet.io.scan import Scan
@@ -125,7 +125,7 @@ def list_series(folder: str | Path) -> list[DicomSeries]:
     found = []
     for uid, stacks in group_stacks(read_image_headers(folder)).items():
         for k, stack in enumerate(stacks):
-            stack, affine, problem = stack_geometry(stack)
+            stack, affine, problem = stack_geometry(stack, folder)
             found.append(DicomSeries(folder, uid, k, len(stacks), [p for p, _ in stack], stack[0][1], affine, problem))
     return sorted(found, key=lambda s: (int(s.header.get("SeriesNumber", 0) or 0), s.series_uid, s.stack))
 
@@ -160,7 +160,7 @@ def _pixels(path: Path, rows: int, columns: int) -> np.ndarray:
         ds = pydicom.dcmread(path)
     except Exception as exc:  # noqa: BLE001 - any decoding failure of a user file is reported as bad input
         raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
-    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+    if not has_pixel_data(ds):
         raise InputError(path, "has no pixel data")
     try:
         pixels = ds.pixel_array

@@ -19,14 +19,39 @@ def warn(message: str) -> None:
     print(f"spinedet: warning: {message}", file=sys.stderr)
 
 
+def _truncation(path: Path, ds) -> str | None:
+    """Why a parsed file is truncated or corrupt (pydicom stops quietly at a short read), or None."""
+    if len(ds) == 0:
+        return "truncated DICOM file: no data elements after the file meta information"
+    last = ds.get_item(max(ds.keys()))
+    if getattr(last, "length", 0xFFFFFFFF) == 0xFFFFFFFF or getattr(last, "value_tell", None) is None:
+        return None
+    end, size = last.value_tell + last.length, path.stat().st_size
+    if end != size:
+        return f"truncated or corrupt DICOM file: {size} bytes, but its last element {last.tag} ends at byte {end}"
+    return None
+
+
 def read_header(path: Path):
-    """The header of one file (no pixels), None if it is not DICOM; InputError if it is DICOM but unreadable."""
+    """The header of one file (large values such as pixels deferred), None if it is not DICOM.
+
+    InputError if it is DICOM but unreadable or truncated.
+    """
     try:
-        return pydicom.dcmread(path, stop_before_pixels=True)
+        ds = pydicom.dcmread(path, defer_size="4 KB")
     except InvalidDicomError:
         return None
     except (OSError, EOFError, ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:
         raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
+    problem = _truncation(path, ds)
+    if problem:
+        raise InputError(path, problem)
+    return ds
+
+
+def has_pixel_data(ds) -> bool:
+    """True when the dataset holds (integer or float) pixel data."""
+    return any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
 
 
 def _is_image(ds) -> bool:

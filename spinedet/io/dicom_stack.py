@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spinedet.io.dicom_files import has_pixel_data
 from spinedet.io.dicom_geometry import plane_axes
 
 ORIENTATION_TOLERANCE_DEG = 0.5
@@ -44,9 +45,11 @@ def _position(ds) -> np.ndarray:
     return np.array([float(v) for v in ds.ImagePositionPatient], float)
 
 
-def _uniform_problem(stack: list[tuple[Path, object]]) -> str | None:
-    first_path, first = stack[0]
-    for path, ds in stack:
+def _uniform_problem(stack: list[tuple[Path, object]], names: list[str]) -> str | None:
+    first_name, first = names[0], stack[0][1]
+    for path, (_, ds) in zip(names, stack):
+        if not has_pixel_data(ds):
+            return f"{path}: has no pixel data"
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         if frames > 1:
             return f"{path}: multi-frame (enhanced) DICOM with {frames} frames is not supported; export classic images"
@@ -54,24 +57,25 @@ def _uniform_problem(stack: list[tuple[Path, object]]) -> str | None:
             return f"{path}: colour or multi-sample pixels; a single-channel MR image is expected"
         for keyword in ("Rows", "Columns"):
             if ds.get(keyword) != first.get(keyword):
-                return f"{path}: {keyword} {ds.get(keyword)} differs from {first.get(keyword)} in {first_path.name}"
+                return f"{path}: {keyword} {ds.get(keyword)} differs from {first.get(keyword)} in {first_name}"
         if not np.allclose([float(v) for v in ds.PixelSpacing], [float(v) for v in first.PixelSpacing], atol=1e-3):
-            return f"{path}: PixelSpacing {list(ds.PixelSpacing)} differs from {list(first.PixelSpacing)} in {first_path.name}"
+            spacing, first_spacing = ([float(v) for v in d.PixelSpacing] for d in (ds, first))
+            return f"{path}: PixelSpacing {spacing} differs from {first_spacing} in {first_name}"
     return None
 
 
-def _spacing_problem(offsets_mm: np.ndarray, paths: list[Path]) -> str | None:
+def _spacing_problem(offsets_mm: np.ndarray, paths: list[str]) -> str | None:
     steps = np.diff(offsets_mm)
     duplicate = np.flatnonzero(steps < DUPLICATE_TOLERANCE_MM)
     if duplicate.size:
         i = int(duplicate[0])
-        return (f"duplicated slice position {offsets_mm[i]:.3f} mm along the normal in {paths[i].name} and "
-                f"{paths[i + 1].name} ({duplicate.size} duplicate(s): repeated files, or several echoes or time points)")
+        return (f"duplicated slice position {offsets_mm[i] - offsets_mm[0]:.3f} mm from the first slice in {paths[i]} and "
+                f"{paths[i + 1]} ({duplicate.size} duplicate(s): repeated files, or several echoes or time points)")
     usual = float(np.median(steps))
     gaps = np.flatnonzero(steps > 1.5 * usual)
     if gaps.size:
         i = int(gaps[0])
-        return (f"missing slice(s): a gap of {steps[i]:.3f} mm between {paths[i].name} and {paths[i + 1].name} "
+        return (f"missing slice(s): a gap of {steps[i]:.3f} mm between {paths[i]} and {paths[i + 1]} "
                 f"where the usual step is {usual:.3f} mm")
     tolerance = max(DUPLICATE_TOLERANCE_MM, 0.02 * usual)
     if np.abs(steps - usual).max() > tolerance:
@@ -79,11 +83,14 @@ def _spacing_problem(offsets_mm: np.ndarray, paths: list[Path]) -> str | None:
     return None
 
 
-def stack_geometry(stack: list[tuple[Path, object]]) -> tuple[list[tuple[Path, object]], np.ndarray, str | None]:
+def stack_geometry(
+    stack: list[tuple[Path, object]], root: Path
+) -> tuple[list[tuple[Path, object]], np.ndarray, str | None]:
     """The stack sorted along its slice normal, its (slice, row, column) -> LPS affine, and its problem if any.
 
     Slices are ordered by the position of ImagePositionPatient along the normal of ImageOrientationPatient,
     never by file name or InstanceNumber. The affine's slice column is the mean step along that normal.
+    Problems name files relative to `root`.
     """
     along_row, along_column, normal = plane_axes(stack[0][1])
     offsets = np.array([_position(ds) @ normal for _, ds in stack])
@@ -95,8 +102,8 @@ def stack_geometry(stack: list[tuple[Path, object]]) -> tuple[list[tuple[Path, o
     affine[:3, 1] = along_column * row_spacing
     affine[:3, 2] = along_row * column_spacing
     affine[:3, 3] = _position(stack[0][1])
-    paths = [p for p, _ in stack]
-    problem = _uniform_problem(stack)
+    paths = [p.relative_to(root).as_posix() for p, _ in stack]
+    problem = _uniform_problem(stack, paths)
     if len(stack) == 1:
         affine[:3, 0] = normal * float(stack[0][1].get("SpacingBetweenSlices") or stack[0][1].get("SliceThickness") or 1.0)
         return stack, affine, problem or f"{paths[0]}: a single image (2D); a 3D series of at least 2 slices is expected"
@@ -107,6 +114,6 @@ def stack_geometry(stack: list[tuple[Path, object]]) -> tuple[list[tuple[Path, o
         drift = positions - positions[0] - np.outer(offsets - offsets[0], normal)
         worst = int(np.argmax(np.linalg.norm(drift, axis=1)))
         if np.linalg.norm(drift[worst]) > 0.5 * min(row_spacing, column_spacing):
-            problem = (f"{paths[worst].name}: shifted {np.linalg.norm(drift[worst]):.2f} mm in-plane from the stack's "
+            problem = (f"{paths[worst]}: shifted {np.linalg.norm(drift[worst]):.2f} mm in-plane from the stack's "
                        "normal (sheared or gantry-tilted stack is not supported)")
     return stack, affine, problem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nibabel
 import numpy as np
 import SimpleITK as sitk
 
@@ -24,6 +25,11 @@ def affine_of_sitk(image: sitk.Image) -> np.ndarray:
     affine[:3, :3] = direction * np.array(image.GetSpacing(), float)
     affine[:3, 3] = image.GetOrigin()
     return affine
+
+
+def _nifti_non_finite(path: Path) -> bool:
+    """True when a NIfTI file stores NaN or infinite voxels (SimpleITK's reader silently turns NaN into 0)."""
+    return not np.isfinite(np.asarray(nibabel.load(str(path)).dataobj)).all()
 
 
 def read_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -47,10 +53,10 @@ def read_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         image = image[:, :, :, 0]
     if image.GetDimension() != 3 or min(image.GetSize()) < 1:
         raise InputError(path, f"is {image.GetDimension()}D; a 3D volume is expected")
-    if sorted(image.GetSize())[1] < 2:
+    if min(image.GetSize()) < 2:
         raise InputError(path, f"has size {image.GetSize()}: a 2D image, a 3D volume is expected")
     array = sitk.GetArrayFromImage(image).transpose(2, 1, 0)
-    if not np.isfinite(array).all():
+    if not np.isfinite(array).all() or (str(path).lower().endswith((".nii", ".nii.gz")) and _nifti_non_finite(path)):
         raise InputError(path, "contains NaN or infinite voxel values")
     return array, affine_of_sitk(image)
 

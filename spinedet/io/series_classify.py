@@ -27,6 +27,11 @@ def _text(ds, *keywords: str) -> str:
     return " ".join(str(ds.get(k, "") or "") for k in keywords).lower()
 
 
+def _strings(ds, keyword: str) -> list[str]:
+    value = ds.get(keyword) or []
+    return [str(v).upper() for v in ([value] if isinstance(value, str) else value)]
+
+
 def _float(ds, keyword: str) -> float | None:
     try:
         value = ds.get(keyword)
@@ -42,7 +47,7 @@ def weighting_of(ds) -> tuple[str, str]:
         if re.search(pattern, description):
             return name, f"description/protocol '{description.strip()}'"
     te, tr, ti = _float(ds, "EchoTime"), _float(ds, "RepetitionTime"), _float(ds, "InversionTime")
-    sequence = [str(s).upper() for s in (ds.get("ScanningSequence") or [])] if ds.get("ScanningSequence") else []
+    sequence = _strings(ds, "ScanningSequence")
     timing = f"TE {te} ms, TR {tr} ms" + (f", TI {ti} ms" if ti else "")
     if "IR" in sequence and ti is not None:
         return ("stir" if ti < 400 else "flair"), f"inversion recovery, {timing}"
@@ -61,7 +66,7 @@ def weighting_of(ds) -> tuple[str, str]:
 
 def is_localiser(ds) -> bool:
     """True for scouts and localisers (by ImageType or description)."""
-    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    image_type = _strings(ds, "ImageType")
     return "LOCALIZER" in image_type or bool(re.search(_LOCALISER, _text(ds, "SeriesDescription", "ProtocolName")))
 
 

@@ -1,0 +1,22 @@
+"""The metric definitions, printed in every report."""
+
+DEFINITIONS = """\
+Hit: a predicted disease box hits a truth box of the same scan when their 3D IoU (in LPS mm) >= {iou}
+  ({hit_rule}). Headline metrics are class-agnostic over the disease classes; discs never count as disease.
+fROC: sensitivity against mean false positives per scan (LUNA16 convention: a detection hitting no truth is a
+  false positive; a second detection of an already-found lesion is neither TP nor FP). Sensitivity is read
+  at 0.125, 0.25, 0.5, 1, 2, 4, 8 FP/scan; CPM is their mean (identical to monai.metrics.froc).
+PR: VOC/COCO convention: detections taken by descending score, each truth matched once (best IoU among
+  the free truths it hits), duplicates are false positives. AP is the area under the interpolated
+  (monotone from the right) precision-recall curve over all points.
+Precision, recall, F1: at one score threshold, the one maximising F1 on the validation set, then applied
+  unchanged to every other set.
+95% CI: 2.5th-97.5th percentiles over bootstrap resamples of patients.
+Level accuracy: among matched findings at the threshold, the share whose predicted level equals the truth's.
+"""
+
+
+def definitions_text(iou_threshold: float = 0.1, center_hit: bool = False) -> str:
+    rule = "or, with --center, when the predicted box centre lies inside the truth box" if not center_hit else \
+        "here replaced by: the predicted box centre lies inside the truth box"
+    return DEFINITIONS.format(iou=iou_threshold, hit_rule=rule)

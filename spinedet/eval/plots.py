@@ -1,0 +1,56 @@
+"""fROC and PR figures: one labelled curve per group, the operating point marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from spinedet.atomic import atomic_path  # noqa: E402
+from spinedet.eval.curves import FP_RATES  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
+    """Sensitivity against false positives per scan (log axis, 0.125-8), one curve per label."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for label, c in curves.items():
+        fps, sens = c["fps_per_scan"], c["sensitivity"]
+        line, = ax.step(fps[::-1], sens[::-1], where="post", label=label)
+        if c.get("operating_point"):
+            ax.plot(*c["operating_point"]["froc"], "o", color=line.get_color())
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(FP_RATES[0] / 1.5, FP_RATES[-1] * 1.5)
+    ax.set_xticks(FP_RATES, [f"{r:g}" for r in FP_RATES])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("mean false positives per scan")
+    ax.set_ylabel("sensitivity")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    _save(fig, path)
+
+
+def plot_pr(curves: dict[str, dict], path: Path, title: str = "Precision-recall") -> None:
+    """Precision against recall, one curve per label, the operating point (threshold) marked."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for label, c in curves.items():
+        line, = ax.plot(c["recall"], c["precision"], label=f"{label} (AP {c.get('ap', float('nan')):.3f})")
+        if c.get("operating_point"):
+            ax.plot(*c["operating_point"]["pr"], "o", color=line.get_color())
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    _save(fig, path)

@@ -141,3 +141,32 @@ def test_validation_split_is_by_patient_deterministic_and_sized():
     assert first == split_of_patients(list(reversed(patients)), 0.25)
     assert sum(v == "val" for v in first.values()) == 5
     assert set(split_of_patients(patients, 0.0).values()) == {"train"}
+
+
+REALDATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "realdata"
+
+
+@pytest.mark.skipif(not (REALDATA / "lumbar_sag_t2.nii.gz").is_file(), reason="shared/realdata is absent")
+def test_real_scan_geometry_round_trips_through_the_import(tmp_path, capsys):
+    array, affine = read_volume(REALDATA / "lumbar_sag_t2.nii.gz")
+    root = tmp_path / "SPIDER"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    write_volume(root / "images" / "7_t2.mha", array, affine)
+    mask = np.zeros(array.shape, np.int16)
+    mask[15:24, 120:126, 60:90] = 202  # a disc-sized block; its labels are made up, the geometry is real
+    write_volume(root / "masks" / "7_t2.mha", mask, affine)
+    (root / "overview.csv").write_text("new_file_name,subset\n7_t2,training\n")
+    (root / "radiological_gradings.csv").write_text(GRADING_HEADER + "7,2,0,0,0,0,1,0,0,3\n")
+    assert main(["import", "spider", str(root), str(tmp_path / "out")]) == 0
+    data = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    from spinedet.io.load import load_scan
+
+    scan = load_scan(tmp_path / "out" / data["scans"][0]["image"])
+    (finding,) = data["scans"][0]["findings"]
+    assert finding["class"] == "herniation" and finding["level"] == "L4/L5"
+    box = box_world_to_voxel(finding["box_lps"], scan.affine)
+    for corner in ((15, 120, 60), (23, 125, 89)):
+        voxel = world_to_voxel(voxel_to_world(np.array(corner, float), affine), scan.affine)
+        assert np.all(box[:3] < voxel) and np.all(voxel < box[3:])
+    assert np.allclose(sorted(box[3:] - box[:3]), [6, 9, 30])  # exactly the block: 1 mm voxels, permuted axes

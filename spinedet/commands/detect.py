@@ -11,7 +11,7 @@ from spinedet import __version__
 from spinedet.atomic import require_empty_dir, write_text
 from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
-from spinedet.infer.inputs import Job, dataset_jobs, single_scan_job
+from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
 from spinedet.infer.overlay import finding_png, intensity_window, overview_png
 from spinedet.io.load import load_scan
 
@@ -36,12 +36,15 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _resolve_jobs(path: Path, metas: list[dict], out_dir: Path) -> list[Job]:
+def _resolve_jobs(path: Path, metas: list[dict], out_dir: Path) -> tuple[list[Job], list[str]]:
+    """The jobs of a dataset.json, a DICOM series or study folder, or an image file, and notes to print."""
     if not path.exists():
         raise InputError(path, "does not exist")
     if path.is_file() and path.suffix.lower() == ".json":
         return dataset_jobs(path, metas, out_dir)
-    return [single_scan_job(path, load_scan(path), metas, out_dir, {})]
+    if path.is_dir():
+        return dicom_jobs(path, metas, out_dir)
+    return [single_scan_job(path, load_scan(path), metas, out_dir, {})], []
 
 
 def _thresholds(args, meta: dict) -> tuple[float, float]:
@@ -95,13 +98,13 @@ def run(args) -> int:
     if not 0.0 <= args.nms_iou <= 1.0:
         raise SpinedetError(f"--nms-iou {args.nms_iou} is not in [0, 1]")
     out_dir = require_empty_dir(args.out, args.overwrite)
-    jobs = _resolve_jobs(args.input, metas, out_dir)
+    jobs, notes = _resolve_jobs(args.input, metas, out_dir)
+    for note in notes:
+        print(note)
     staging = Path(tempfile.mkdtemp(prefix=".detect-", dir=out_dir))
     try:
         records, overlay_map = [], {}
         for job in jobs:
-            if job.note:
-                print(job.note)
             scan = job.load()
             detections = []
             for m in job.models:

@@ -28,10 +28,11 @@ def best_f1_threshold(truth: dict, predictions: dict, *, iou_threshold: float = 
     return _best_f1_threshold(table)
 
 
-def curves(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, center_hit: bool = False, classes=None) -> dict:
-    """Class-agnostic fROC and PR curve points."""
+def curves(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, center_hit: bool = False, classes=None,
+           score_threshold: float | None = None) -> dict:
+    """Class-agnostic fROC and PR curve points (and the operating point at `score_threshold`, if given)."""
     return curves_of(build_table(truth, predictions, iou_threshold=iou_threshold, center_hit=center_hit,
-                                 classes=_disease(truth, classes), warn=False))
+                                 classes=_disease(truth, classes), warn=False), score_threshold)
 
 
 __all__ = ["evaluate", "best_f1_threshold", "curves"]

@@ -50,9 +50,16 @@ def group_metrics(table: DetectionTable, threshold: float | None = None, bootstr
     return result
 
 
-def curves_of(table: DetectionTable) -> dict:
-    """The fROC and PR curve points of a group, for plotting."""
-    fps_per_scan, sensitivity = froc_curve(*froc_probs(table), table.n_truths, table.n_scans)
+def curves_of(table: DetectionTable, threshold: float | None = None) -> dict:
+    """The fROC and PR curve points of a group, for plotting, with the operating point at `threshold` if given."""
+    fp_probs, tp_probs = froc_probs(table)
+    fps_per_scan, sensitivity = froc_curve(fp_probs, tp_probs, table.n_truths, table.n_scans)
     recall, precision, scores = pr_curve(table)
-    return {"fps_per_scan": fps_per_scan, "sensitivity": sensitivity, "recall": recall, "precision": precision,
-            "scores": scores}
+    out = {"fps_per_scan": fps_per_scan, "sensitivity": sensitivity, "recall": recall, "precision": precision,
+           "scores": scores, "ap": average_precision(recall, precision)}
+    if threshold is not None:
+        p, r, _ = prf(*counts_at(table, threshold))
+        fp_rate = float((fp_probs >= threshold).sum()) / max(table.n_scans, 1)
+        sens = float(((tp_probs >= threshold) & (tp_probs > 0)).sum()) / max(table.n_truths, 1)
+        out["operating_point"] = {"pr": (r, p), "froc": (fp_rate, sens), "threshold": threshold}
+    return out

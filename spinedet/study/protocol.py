@@ -1,0 +1,162 @@
+"""The paper's protocol: lumbar models on one centre, internal and external validation, cervical transfer."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spinedet import __version__
+from spinedet.atomic import write_json, write_text
+from spinedet.cli import main as cli_main
+from spinedet.data.dataset import load_dataset, read_json
+from spinedet.errors import SpinedetError
+from spinedet.eval.definitions import definitions_text
+from spinedet.study import evaluation, report, sets
+from spinedet.study.predict import predict_set
+from spinedet.study.stages import StageLog
+
+VIEWS = ("sagittal", "axial")
+
+
+@dataclass
+class StudyPlan:
+    """What a study runs: data, centre roles, model config and training overrides."""
+
+    out: Path
+    preset: str = "quick"
+    seed: int = 0
+    data: Path | None = None
+    train_center: str = "C1"
+    external_centers: tuple[str, str] = ("C2", "C3")
+    cervical_center: str = "C4"
+    config: str = "small"
+    train_args: list[str] = field(default_factory=list)  # e.g. ["--max-steps", "2"] for smoke runs
+    synth_overrides: dict = field(default_factory=dict)
+    bootstrap: int = 1000
+    cervical_val_fraction: float = 0.25
+
+
+def _cli(args: list[str]) -> None:
+    code = cli_main(args)
+    if code:
+        raise SpinedetError(f"stage command failed with exit code {code}: spinedet {shlex.join(args)}")
+
+
+def _make_data(plan: StudyPlan, log: StageLog) -> Path:
+    if plan.data is not None:
+        return Path(plan.data)
+    from spinedet.synth import generate
+
+    target = plan.out / "data"
+    command = f"spinedet synth {target} --preset {plan.preset} --seed {plan.seed}"
+    log.run("01-data", command, lambda: {"dataset": str(generate(target, preset=plan.preset, seed=plan.seed,
+                                                                   overwrite=True, **plan.synth_overrides))})
+    return target / "dataset.json"
+
+
+def _make_sets(plan: StudyPlan, dataset_path: Path) -> dict[str, Path]:
+    """The study's subsets under OUT/sets/: training sets and one evaluation set per dataset role."""
+    data = load_dataset(dataset_path)
+    folder = plan.out / "sets"
+    c1, (c2, c3), c4 = plan.train_center, plan.external_centers, plan.cervical_center
+    cervical_train = [s for s in data["scans"] if s["center"] == c4 and s.get("split") in ("train", "val")]
+    if any(s.get("split") == "val" for s in cervical_train):
+        val_patients = {s["patient"] for s in cervical_train if s["split"] == "val"}
+    else:
+        val_patients = sets.validation_patients([s["patient"] for s in cervical_train], plan.cervical_val_fraction, plan.seed)
+    cervical_split = lambda s: "val" if s["patient"] in val_patients else "train"  # noqa: E731
+    wanted = {
+        "lumbar-train": (lambda s: s["center"] == c1 and s.get("split") in ("train", "val"), None),
+        "internal": (lambda s: s["center"] == c1 and s.get("split") == "val", None),
+        "external1": (lambda s: s["center"] == c2, None),
+        "external2": (lambda s: s["center"] == c3, None),
+        "cervical-train": (lambda s: s["center"] == c4 and s.get("split") in ("train", "val"), cervical_split),
+        "cervical-val": (lambda s: s["center"] == c4 and s.get("split") in ("train", "val")
+                         and s["patient"] in val_patients, None),
+        "cervical-test": (lambda s: s["center"] == c4 and s.get("split") == "test", None),
+    }
+    return {name: sets.write_subset(data, dataset_path, folder / f"{name}.json", keep, split_of)
+            for name, (keep, split_of) in wanted.items()}
+
+
+def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str, region: str,
+           init: Path | None = None) -> Path:
+    run_dir = plan.out / "models" / name
+    args = ["train", str(set_path), "--view", view, "--region", region, "--config", plan.config,
+            "--out", str(run_dir), *plan.train_args]
+    if init is not None:
+        args += ["--init", str(init)]
+    if run_dir.exists() and not (run_dir / "model.json").exists():
+        args.append("--resume")
+    log.run(f"train-{name}", "spinedet " + shlex.join(args), lambda: _cli(args))
+    return run_dir
+
+
+def _predict(plan: StudyPlan, log: StageLog, model: str, set_name: str, set_path: Path, view: str) -> Path:
+    path = plan.out / "predictions" / f"{model}--{set_name}.json"
+    if not path.exists():
+        command = f"spinedet detect {set_path} --model {plan.out / 'models' / model} --threshold 0 (in-process)"
+        log.run(f"predict-{model}--{set_name}", command,
+                lambda: write_json(path, predict_set(plan.out / "models" / model, set_path, view)))
+    return path
+
+
+def run_study(plan: StudyPlan) -> dict:
+    """Run (or resume) every stage and write study.json, report.md, report.html and figures into plan.out."""
+    start = time.perf_counter()
+    plan.out.mkdir(parents=True, exist_ok=True)
+    log = StageLog(plan.out)
+    dataset_path = _make_data(plan, log)
+    set_paths = _make_sets(plan, dataset_path)
+    roles = {  # dataset role -> (model name pattern, evaluation set, threshold set)
+        "internal": ("lumbar-{v}", "internal", "internal"),
+        "external1": ("lumbar-{v}", "external1", "internal"),
+        "external2": ("lumbar-{v}", "external2", "internal"),
+        "cervical_zero_shot": ("lumbar-{v}", "cervical-test", "internal"),
+        "cervical_transfer": ("cervical-transfer-{v}", "cervical-test", "cervical-val"),
+        "cervical_scratch": ("cervical-scratch-{v}", "cervical-test", "cervical-val"),
+    }
+    results, curves = [], {}
+    for view in VIEWS:
+        lumbar = _train(plan, log, f"lumbar-{view}", set_paths["lumbar-train"], view, "lumbar")
+        _train(plan, log, f"cervical-transfer-{view}", set_paths["cervical-train"], view, "cervical", init=lumbar)
+        _train(plan, log, f"cervical-scratch-{view}", set_paths["cervical-train"], view, "cervical")
+        for role, (model_pattern, set_name, threshold_set) in roles.items():
+            model = model_pattern.format(v=view)
+            truth_path = set_paths[set_name]
+            preds_path = _predict(plan, log, model, set_name, truth_path, view)
+            thr_path = _predict(plan, log, model, threshold_set, set_paths[threshold_set], view)
+            result, curve = evaluation.evaluate_role(
+                read_json(truth_path), read_json(preds_path), read_json(set_paths[threshold_set]), read_json(thr_path),
+                view=view, bootstrap=plan.bootstrap, seed=plan.seed)
+            results.append({"dataset": role, "view": view, **result})
+            curves[(role, view)] = curve
+    figures = evaluation.plot_curves(curves, plan.out / "figures")
+    overlays = evaluation.example_overlays(plan.out, set_paths, results)
+    study = {
+        "preset": plan.preset if plan.data is None else "user data",
+        "seed": plan.seed,
+        "wall_s": round(time.perf_counter() - start - log.ran_now_s + sum(r["wall_s"] for r in log.records()), 1),
+        "results": results,
+        "stages": log.records(),
+        "versions": _versions(),
+    }
+    write_json(plan.out / "study.json", study)
+    definitions = definitions_text()
+    write_text(plan.out / "report.md", report.render_markdown(study, figures, overlays, definitions))
+    write_text(plan.out / "report.html", report.render_html(study, figures, overlays, definitions, plan.out))
+    return study
+
+
+def _versions() -> dict:
+    import monai
+    import torch
+
+    return {"spinedet": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "monai": monai.__version__, "numpy": np.__version__, "machine": f"{platform.machine()} {platform.node()}"}

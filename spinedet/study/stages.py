@@ -1,0 +1,41 @@
+"""Resumable study stages: a stage whose record exists is reused, so an interrupted study continues."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from spinedet.atomic import write_json
+
+
+class StageLog:
+    """Records each finished stage (name, command, wall seconds) under OUT/stages/ and skips finished ones."""
+
+    def __init__(self, out: Path):
+        self.folder = Path(out) / "stages"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.ran_now_s = 0.0  # seconds spent in stages run by this process (not reused)
+
+    def _record_path(self, name: str) -> Path:
+        return self.folder / f"{name}.json"
+
+    def run(self, name: str, command: str, action: Callable[[], dict | None]) -> dict:
+        """Run `action` unless stage `name` finished before; return its record (with any dict it returned)."""
+        path = self._record_path(name)
+        if path.exists():
+            record = json.loads(path.read_text())
+            print(f"[study] {name}: done before ({record['wall_s']:.0f} s), reused", flush=True)
+            return record
+        print(f"[study] {name}: {command}", flush=True)
+        start = time.perf_counter()
+        result = action() or {}
+        wall_s = time.perf_counter() - start
+        self.ran_now_s += wall_s
+        record = {"stage": name, "command": command, "wall_s": wall_s, "result": result}
+        write_json(path, record)
+        return record
+
+    def records(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime)]

@@ -159,3 +159,11 @@ def test_no_patient_identifier_reaches_any_output(tmp_path, capsys):
     assert "T2 ax" in text and "series_uid" in text  # the outputs are real
     for secret in (PATIENT_NAME, PATIENT_NAME.split("^")[0], PATIENT_ID, PATIENT_BIRTH_DATE):
         assert secret.lower() not in text.lower()
+
+
+def test_multi_frame_and_colour_images_are_refused(tmp_path, capsys):
+    facts = _series(tmp_path)
+    _edit(facts["files"][0], NumberOfFrames=3)
+    assert "IM0000.dcm: multi-frame (enhanced) DICOM with 3 frames is not supported" in _inspect_error(capsys, tmp_path / "s")
+    _edit(facts["files"][0], NumberOfFrames=None, SamplesPerPixel=3)
+    assert "IM0000.dcm: colour or multi-sample pixels" in _inspect_error(capsys, tmp_path / "s")

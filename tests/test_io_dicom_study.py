@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pydicom
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -125,3 +126,18 @@ def test_mixed_orientation_series_needs_a_stack_choice(study, capsys):
     assert "3 stacks of different orientation" in err and f"{study['axial_uid']}#2" in err
     assert main(["inspect", "--series", f"{study['loc_uid']}#1", str(study["root"])]) == 2
     assert "a single image (2D)" in capsys.readouterr().err
+
+
+def test_two_echoes_in_one_series_become_two_stacks(tmp_path):
+    uid = generate_uid()
+    for echo, (te, seed) in enumerate(((20.0, 1), (100.0, 2)), start=1):
+        facts = write_series(tmp_path / "s", image_values(5, 16, 20, seed=seed), series_uid=uid, description="",
+                             echo_time_ms=te, prefix=f"e{echo}", seed=seed)
+        for path in facts["files"]:
+            ds = pydicom.dcmread(path)
+            ds.EchoNumbers = echo
+            ds.save_as(path, enforce_file_format=True)
+    series = list_series(tmp_path / "s")
+    assert [s.key for s in series] == [f"{uid}#1", f"{uid}#2"]
+    assert sorted(s.weighting[0] for s in series) == ["pd", "t2"]
+    assert pick_series(series, "sagittal")[0].header.EchoTime == 100.0

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "spinedet.commands.validate",
     "spinedet.commands.detect",
     "spinedet.commands.import_",
+    "spinedet.commands.synth",
 )
 
 

@@ -1,0 +1,76 @@
+"""Render a patient model on a stack's grid: paint labels on sub-slices, map to T2 signal, add the scanner."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spinedet.synth import tissues as T
+from spinedet.synth.acquisition import Stack
+from spinedet.synth.scanner import CentreProfile
+from spinedet.synth.structures import Model
+
+
+def paint_labels(model: Model, stack: Stack, sub_slices: int) -> np.ndarray:
+    """Label codes (slices * sub_slices, rows, columns): each solid painted on its own bounding sub-block."""
+    coords = stack.axis_coords(sub_slices)
+    shape = tuple(c.size for _, c in coords)
+    labels = np.zeros(shape, np.uint8)
+    for code, solid in model.paint:
+        bounds = solid.bounds_lps()
+        block, world = [], [None, None, None]
+        for a, (wa, c) in enumerate(coords):
+            keep = np.nonzero((c >= bounds[wa]) & (c <= bounds[wa + 3]))[0]
+            if keep.size == 0:
+                break
+            block.append(slice(keep[0], keep[-1] + 1))
+            view_shape = [1, 1, 1]
+            view_shape[a] = keep.size
+            world[wa] = c[keep[0]: keep[-1] + 1].reshape(view_shape)
+        else:
+            mask = solid.inside(*world)
+            target = labels[tuple(block)]
+            target[np.broadcast_to(mask, target.shape)] = code
+    return labels
+
+
+def ideal_signal(labels: np.ndarray, lut: np.ndarray, sub_slices: int) -> np.ndarray:
+    """Noise-free signal, partial-volume averaged over the sub-slices of each slice."""
+    s = lut[labels]
+    return s.reshape(-1, sub_slices, *labels.shape[1:]).mean(axis=1)
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple, cells: int) -> np.ndarray:
+    """A smooth random field of unit scale on `shape`, by interpolating a coarse Gaussian grid."""
+    from scipy.ndimage import zoom
+
+    coarse = rng.normal(size=tuple(max(2, min(cells, n)) for n in shape))
+    return zoom(coarse, [n / c for n, c in zip(shape, coarse.shape)], order=1)[: shape[0], : shape[1], : shape[2]]
+
+
+def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.random.Generator) -> np.ndarray:
+    """Bias field, motion ghosts, Rician noise and the vendor's integer scale, as int16."""
+    s = signal.astype(np.float32)
+    rows = np.linspace(-1, 1, s.shape[1])[None, :, None]
+    cols = np.linspace(-1, 1, s.shape[2])[None, None, :]
+    slices = np.linspace(-1, 1, s.shape[0])[:, None, None]
+    posterior = cols if stack.view == "sagittal" else rows  # spine coils lie behind the patient
+    c = rng.normal(size=4)
+    log_bias = profile.bias * (0.6 * posterior + 0.3 * c[0] * rows + 0.3 * c[1] * cols + 0.15 * c[2] * slices
+                               - 0.25 * (rows**2 + cols**2) * (1 + 0.3 * c[3]))
+    s = s * np.exp(log_bias).astype(np.float32)
+    pe_axis = 2 if stack.view == "sagittal" else 1
+    shift = s.shape[pe_axis] // int(rng.integers(3, 7))
+    s = s + profile.ghost * (np.roll(s, shift, axis=pe_axis) + np.roll(s, -shift, axis=pe_axis)) / 2
+    sigma = float(s[s > 0.05 * s.max()].mean()) / profile.snr
+    real = s + rng.normal(0.0, sigma, s.shape).astype(np.float32)
+    imag = rng.normal(0.0, sigma, s.shape).astype(np.float32)
+    out = np.sqrt(real * real + imag * imag) * profile.vendor_scale
+    return np.clip(np.rint(out), 0, 32767).astype(np.int16)
+
+
+def lookup(model: Model, profile: CentreProfile, marrow_t2_scale: float) -> np.ndarray:
+    """The patient's signal per label at the centre's field strength and TR/TE."""
+    extra = dict(model.relaxation)
+    pd, t1a, t2a, t1b, t2b = T.RELAXATION[T.MARROW]
+    extra[T.MARROW] = (pd, t1a, t2a * marrow_t2_scale, t1b, t2b * marrow_t2_scale)
+    return T.lookup_table(profile.field_t, profile.tr_ms, profile.te_ms, extra)

@@ -1,0 +1,51 @@
+"""Ground truth per scan: the world box of every disc and finding visible in the stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spinedet.data.levels import ALL_LEVELS
+from spinedet.io.geometry import box_voxel_to_world
+from spinedet.synth.acquisition import Stack
+
+MIN_VISIBLE_VOXELS = 4
+
+
+def coverage_lps(stack: Stack) -> np.ndarray:
+    """The world box of the stack's voxel corners."""
+    n0, n1, n2 = stack.shape
+    return box_voxel_to_world(np.array([-0.5, -0.5, -0.5, n0 - 0.5, n1 - 0.5, n2 - 0.5]), stack.affine)
+
+
+def voxels_with(labels: np.ndarray, codes, sub_slices: int) -> np.ndarray:
+    """Boolean (slices, rows, columns): voxels where any sub-slice shows one of `codes`."""
+    hit = np.isin(labels, np.asarray(codes, np.uint8))
+    return hit.reshape(-1, sub_slices, *labels.shape[1:]).any(axis=1)
+
+
+def visible_box(box_lps, codes, labels: np.ndarray, stack: Stack, sub_slices: int) -> list[float] | None:
+    """The box clipped to the stack when enough of the structure's voxels are in it, else None."""
+    if box_lps is None:
+        return None
+    cover = coverage_lps(stack)
+    lo, hi = np.maximum(box_lps[:3], cover[:3]), np.minimum(box_lps[3:], cover[3:])
+    if np.any(hi - lo < 0.5):
+        return None
+    if voxels_with(labels, codes, sub_slices).sum() < MIN_VISIBLE_VOXELS:
+        return None
+    return [round(float(v), 3) for v in np.concatenate([lo, hi])]
+
+
+def scan_truth(truth_boxes: dict, labels: np.ndarray, stack: Stack, sub_slices: int) -> tuple[list, list]:
+    """(findings, discs) entries for dataset.json from precomputed patient boxes."""
+    findings, discs = [], []
+    for level, box, codes in truth_boxes["discs"]:
+        if level in ALL_LEVELS:
+            clipped = visible_box(box, codes, labels, stack, sub_slices)
+            if clipped:
+                discs.append({"level": level, "box_lps": clipped})
+    for lesion, box, codes in truth_boxes["lesions"]:
+        clipped = visible_box(box, codes, labels, stack, sub_slices)
+        if clipped:
+            findings.append({"class": lesion.cls, "level": lesion.level, "box_lps": clipped, "detail": lesion.detail})
+    return findings, discs

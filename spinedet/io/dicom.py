@@ -12,6 +12,7 @@ from spinedet.errors import InputError
 from spinedet.io import geometry, series_classify
 from spinedet.io.dicom_files import has_pixel_data, read_image_headers
 from spinedet.io.dicom_pick import pick_series
+from spinedet.io.dicom_pixels import modality_pixels
 from spinedet.io.dicom_stack import group_stacks, stack_geometry
 from spinedet.io.scan import Scan
 
@@ -155,31 +156,13 @@ def _fail(folder, problem: str):
     raise InputError(folder, problem)
 
 
-def _pixels(path: Path, rows: int, columns: int) -> np.ndarray:
-    try:
-        ds = pydicom.dcmread(path)
-    except Exception as exc:  # noqa: BLE001 - any decoding failure of a user file is reported as bad input
-        raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
-    if not has_pixel_data(ds):
-        raise InputError(path, "has no pixel data")
-    try:
-        pixels = ds.pixel_array
-    except Exception as exc:  # noqa: BLE001 - truncated, compressed without a decoder, inconsistent header
-        raise InputError(path, f"pixel data cannot be decoded ({type(exc).__name__}: {str(exc)[:120]})") from None
-    if pixels.shape != (rows, columns):
-        raise InputError(path, f"pixel array has shape {pixels.shape}, expected {(rows, columns)}")
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    return pixels.astype(np.float64) * slope + intercept
-
-
 def load_series(series: DicomSeries, *, view: str | None = None, region: str | None = None) -> Scan:
     """Read the pixels of one series stack (rescaled) and return it as a canonical Scan."""
     if series.problem:
         raise InputError(series.folder, f"series {series.key}: {series.problem}")
     _, rows, columns = series.shape
     with np.errstate(over="ignore", invalid="ignore"):
-        array = np.stack([_pixels(path, rows, columns) for path in series.files]).astype(np.float32)
+        array = np.stack([modality_pixels(path, rows, columns) for path in series.files]).astype(np.float32)
     if not np.isfinite(array).all():
         bad = next(p for p, s in zip(series.files, array) if not np.isfinite(s).all())
         raise InputError(bad, "contains NaN or infinite pixel values (after RescaleSlope/Intercept)")

@@ -10,7 +10,7 @@ import pydicom
 
 from spinedet.errors import InputError
 from spinedet.io import geometry, series_classify
-from spinedet.io.dicom_files import has_pixel_data, read_image_headers
+from spinedet.io.dicom_files import read_image_headers
 from spinedet.io.dicom_pick import pick_series
 from spinedet.io.dicom_pixels import modality_pixels
 from spinedet.io.dicom_stack import group_stacks, stack_geometry

@@ -85,7 +85,7 @@ def build_rsna(root):
     })
     rows = ["study_id,series_id,instance_number,condition,level,x,y"]
     rows += [f"1001,{s},{n},{c},{lv},{x},{y}" for s, n, c, lv, x, y in POINTS]
-    rows += ["1001,11,5,Spinal Canal Widening,L4/L5,1,1"]
+    rows += ["1001,11,5,Spinal Canal Widening,L4/L5,1,1", "1001,11,5,Spinal Canal Stenosis,L6/S1,1,1"]
     (root / "train_label_coordinates.csv").write_text("\n".join(rows) + "\n")
     (root / "train_series_descriptions.csv").write_text(
         "study_id,series_id,series_description\n1001,11,Sagittal T2/STIR\n1001,12,Sagittal T1\n1001,13,Axial T2\n"
@@ -165,6 +165,7 @@ def test_bad_studies_are_skipped_one_line_each(imported):
     assert "study 1003: skipped: listed in train.csv but" in err
     assert "study 1004: skipped: severe spinal_canal_stenosis at L2/L3 has no labelled point" in err
     assert "train_label_coordinates.csv line 6: skipped: unknown condition 'Spinal Canal Widening'" in err
+    assert "train_label_coordinates.csv line 7: skipped: unknown condition 'Spinal Canal Stenosis', level 'L6/S1'" in err
     assert "imported 2 scans of 1 patients" in captured.out and "'studies': 3" in captured.out
 
 

@@ -16,7 +16,10 @@ from spinedet.io.scan import Scan
 AFFINE = np.array([[0, 0, 3.5, -20.0], [0, 0.6, 0, -50.0], [-0.8, 0, 0, 100.0], [0, 0, 0, 1]])
 SHAPE = (40, 30, 6)
 HERNIATION_VOXEL = (21, 24, 3)  # disc 202 material protruding posteriorly beyond the disc's block
-GRADING_HEADER = "Patient,IVD label,Modic,UP endplate,LOW endplate,Spondylolisthesis,Disc herniation,Disc narrowing,Disc bulging,Pfirrman grade\n"
+GRADING_HEADER = (
+    "Patient,IVD label,Modic,UP endplate,LOW endplate,Spondylolisthesis,Disc herniation,Disc narrowing,"
+    "Disc bulging,Pfirrman grade\n"
+)
 
 
 def _mask() -> np.ndarray:
@@ -170,3 +173,22 @@ def test_real_scan_geometry_round_trips_through_the_import(tmp_path, capsys):
         voxel = world_to_voxel(voxel_to_world(np.array(corner, float), affine), scan.affine)
         assert np.all(box[:3] < voxel) and np.all(voxel < box[3:])
     assert np.allclose(sorted(box[3:] - box[:3]), [6, 9, 30])  # exactly the block: 1 mm voxels, permuted axes
+
+
+def test_unknown_labels_and_non_sagittal_scans_are_reported(tmp_path, capsys):
+    build_spider(tmp_path / "SPIDER")
+    mask = _mask()
+    mask[0, 0, 0], mask[0, 1, 0] = 224, 150  # a disc with no level between C2/C3 and L5/S1; an unknown value
+    write_volume(tmp_path / "SPIDER" / "masks" / "1_t2.mha", mask, AFFINE)
+    axial = AFFINE[:, [0, 2, 1, 3]][[2, 1, 0, 3]]  # the same grid turned so that slices stack head to foot
+    image = np.zeros(SHAPE, np.float32)
+    write_volume(tmp_path / "SPIDER" / "images" / "1_t2_SPACE.mha", image, axial)
+    write_volume(tmp_path / "SPIDER" / "masks" / "1_t2_SPACE.mha", _mask(), axial)
+    assert main(["import", "spider", str(tmp_path / "SPIDER"), str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "1_t2.mha: mask values [150] are outside SPIDER's convention" in err
+    assert "1_t2.mha: disc label 224 names no level" in err
+    assert "1_t2_SPACE.mha: skipped: its geometry is axial" in err
+    data = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    assert [s["id"] for s in data["scans"]] == ["spider-1-t2"]
+    assert [d["level"] for d in data["scans"][0]["discs"]] == ["L3/L4", "L4/L5", "L5/S1"]

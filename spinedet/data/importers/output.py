@@ -44,7 +44,7 @@ def check_fraction(val_fraction: float) -> float:
 
 
 def split_of_patients(patients, val_fraction: float) -> dict[str, str]:
-    """Deterministic patient -> 'train'/'val': the fraction * n (rounded half up) patients first by SHA-256 of their id go to val."""
+    """Deterministic patient -> 'train'/'val': fraction * n (rounded half up) patients, first by SHA-256 of id, are val."""
     check_fraction(val_fraction)
     ordered = sorted(set(patients), key=lambda p: hashlib.sha256(p.encode("utf-8")).hexdigest())
     n_val = math.floor(val_fraction * len(ordered) + 0.5)

@@ -60,9 +60,11 @@ def read_gradings(path: Path, report: ImportReport) -> dict[str, dict[int, dict]
             "pfirrmann": integer(row["Pfirrman grade"]),
         }
         if patient is None or ivd is None or not 1 <= ivd <= len(ALL_LEVELS):
-            report.skip("grading rows", where, f"patient {row['Patient']!r} / IVD label {row['IVD label']!r} names no disc")
+            names = f"patient {row['Patient']!r} / IVD label {row['IVD label']!r}"
+            report.skip("grading rows", where, f"{names} names no disc")
             continue
-        if values["herniation"] not in (0, 1) or values["bulge"] not in (0, 1) or values["pfirrmann"] not in range(1, 6):
+        binary_ok = values["herniation"] in (0, 1) and values["bulge"] in (0, 1)
+        if not binary_ok or values["pfirrmann"] not in range(1, 6):
             report.skip("grading rows", where, f"patient {patient} disc {ivd}: unexpected grades {values}")
             continue
         gradings.setdefault(str(patient), {})[ivd] = values
@@ -88,7 +90,7 @@ def mask_discs(mask: np.ndarray, affine: np.ndarray, where: str, report: ImportR
     return boxes
 
 
-def scan_findings(patient: str, grades: dict[int, dict], boxes: dict[int, list[float]], where: str, report: ImportReport):
+def scan_findings(grades: dict[int, dict], boxes: dict[int, list[float]], where: str, report: ImportReport):
     """Findings of one scan from its patient's gradings, or None when a graded finding has no disc to box."""
     findings = []
     for ivd, values in sorted(grades.items()):
@@ -128,12 +130,12 @@ def import_scan(image: Path, patient: str, sequence: str, grades, out_dir: Path,
         report.skip("scans", where, f"image {array.shape} and mask {mask.shape} differ in size or geometry")
         return None
     slice_axis = geometry.guess_slice_axis(affine, array.shape)
-    view, tilt = geometry.view_of_normal(affine[:3, slice_axis])
+    view, _ = geometry.view_of_normal(affine[:3, slice_axis])
     if view != "sagittal":
-        report.skip("scans", where, f"geometry says {view} (slice normal {tilt:.0f} deg off); SPIDER scans are sagittal")
+        report.skip("scans", where, f"its geometry is {view}; SPIDER scans are sagittal")
         return None
     boxes = mask_discs(np.rint(mask).astype(np.int64), mask_affine, str(mask_path), report)
-    findings = scan_findings(patient, grades, boxes, where, report)
+    findings = scan_findings(grades, boxes, where, report)
     if findings is None:
         return None
     if copy:
@@ -149,7 +151,9 @@ def import_scan(image: Path, patient: str, sequence: str, grades, out_dir: Path,
         "image": relative_reference(image, out_dir),
         "sequence": sequence,
         "findings": findings,
-        "discs": [{"level": disc_level(DISC_LABEL_OFFSET + n), "box_lps": box} for n, box in sorted(boxes.items(), reverse=True)],  # cranial first
+        "discs": [  # cranial first
+            {"level": disc_level(DISC_LABEL_OFFSET + n), "box_lps": box} for n, box in sorted(boxes.items(), reverse=True)
+        ],
     }
 
 
@@ -174,7 +178,7 @@ def import_spider(src: Path, out_dir: Path, *, sequences=T2_SEQUENCES, copy: boo
         if sequence not in sequences:
             continue
         if gradings is None:
-            report.skip("scans", str(image), "radiological_gradings.csv is missing or unreadable, so no finding is known")
+            report.skip("scans", str(image), "radiological_gradings.csv is missing or unreadable: no finding known")
             continue
         if patient not in gradings:
             report.skip("scans", str(image), f"patient {patient} has no row in radiological_gradings.csv")

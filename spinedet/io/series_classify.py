@@ -14,11 +14,12 @@ _DESCRIPTION_WEIGHTING = (
     ("pd", r"(?<![a-z0-9])pd(?![a-z0-9])|proton"),
     ("t2", r"\bhaste\b|\bciss\b|\bfiesta\b|myelo"),
 )
-_LOCALISER = r"loc|scout|survey|pilot|3[ _-]?plane|tri[ _-]?plane|localiz|localis|\bref\b|mpr_ref"
+_LOCALISER = (r"(?<![a-z])loc(?![a-z])|locali[sz]|scout|survey|(?<![a-z])(tri[ _-]?)?pilot|3[ _-]?plane|"
+              r"tri[ _-]?plane|\bref\b|mpr_ref")  # whole-word "loc": not "block", "velocity"
 _FAT_SUPPRESSED = r"(?<![a-z])fs(?![a-z])|fat[ _-]?sat|spair|\bspir\b|dixon|_w\b|water"
 _REGION = (
-    ("lumbar", r"lumbar|l[ _-]?spine|\blws\b|\blsp|lumb|\bl[ _-]?s\b"),
-    ("cervical", r"cervical|c[ _-]?spine|\bhws\b|\bcsp|\bneck\b|\bcerv"),
+    ("lumbar", r"lumbar|(?<![a-z])l[ _-]?spine|\blws\b|\blsp|lumb|\bl[ _-]?s\b"),
+    ("cervical", r"cervical|(?<![a-z])c[ _-]?spine|\bhws\b|\bcsp|\bneck\b|\bcerv"),
 )
 _BODY_PART_REGION = {"LSPINE": "lumbar", "CSPINE": "cervical", "LUMBAR": "lumbar", "CERVICAL": "cervical"}
 
@@ -80,7 +81,7 @@ def region_of(ds) -> tuple[str | None, str]:
     body_part = str(ds.get("BodyPartExamined", "") or "").upper().replace(" ", "").replace("-", "")
     if body_part in _BODY_PART_REGION:
         return _BODY_PART_REGION[body_part], f"BodyPartExamined {body_part}"
-    text = _text(ds, "SeriesDescription", "ProtocolName", "StudyDescription")
+    text = _text(ds, "BodyPartExamined", "SeriesDescription", "ProtocolName", "StudyDescription")
     for name, pattern in _REGION:
         if re.search(pattern, text):
             return name, f"description '{text.strip()}'"

@@ -28,12 +28,14 @@ def visible_box(box_lps, codes, labels: np.ndarray, stack: Stack, sub_slices: in
     if box_lps is None:
         return None
     cover = coverage_lps(stack)
-    lo, hi = np.maximum(box_lps[:3], cover[:3]), np.minimum(box_lps[3:], cover[3:])
+    cover_lo, cover_hi = np.ceil(cover[:3] * 1000) / 1000, np.floor(cover[3:] * 1000) / 1000  # stays inside
+    lo = np.maximum(np.floor(box_lps[:3] * 1000) / 1000, cover_lo)
+    hi = np.minimum(np.ceil(box_lps[3:] * 1000) / 1000, cover_hi)
     if np.any(hi - lo < 0.5):
         return None
     if voxels_with(labels, codes, sub_slices).sum() < MIN_VISIBLE_VOXELS:
         return None
-    return [round(float(v), 3) for v in np.concatenate([lo, hi])]
+    return [float(v) for v in np.concatenate([lo, hi])]
 
 
 def scan_truth(truth_boxes: dict, labels: np.ndarray, stack: Stack, sub_slices: int) -> tuple[list, list]:

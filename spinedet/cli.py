@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "spinedet.commands.detect",
     "spinedet.commands.import_",
     "spinedet.commands.synth",
+    "spinedet.commands.preview",
 )
 
 

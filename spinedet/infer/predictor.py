@@ -1,0 +1,63 @@
+"""Apply a trained detector to a Scan: every query's best class and box, in scan voxels and LPS mm (no NMS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spinedet.data.preprocess import prepare
+from spinedet.io import geometry
+from spinedet.io.scan import Scan
+from spinedet.model.box_ops import normalised_to_voxel
+from spinedet.train.checkpoint import load_run
+
+
+def model_boxes_to_scan(boxes_model_voxel: np.ndarray, model_to_scan: np.ndarray) -> np.ndarray:
+    """Model voxel corner boxes (N, 6) to scan canonical voxel corner boxes (axis-aligned affine)."""
+    return np.array([geometry.box_voxel_to_world(b, model_to_scan) for b in boxes_model_voxel]).reshape(-1, 6)
+
+
+def scan_boxes_to_model(boxes_scan_voxel: np.ndarray, model_to_scan: np.ndarray) -> np.ndarray:
+    return np.array([geometry.box_world_to_voxel(b, model_to_scan) for b in boxes_scan_voxel]).reshape(-1, 6)
+
+
+@torch.no_grad()
+def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
+    """Raw detections of one scan: each query's best class if its score >= score_floor."""
+    pre = meta["preprocessing"][scan.view] if scan.view in meta["preprocessing"] else meta["preprocessing"][meta["view"]]
+    inp = prepare(scan, pre["spacing_mm"], pre["shape"])
+    was_training = model.training
+    model.eval()
+    out = model(torch.from_numpy(inp.array)[None, None])
+    model.train(was_training)
+    probs = out["logits"][0].sigmoid().numpy()
+    scores, labels = probs.max(axis=1), probs.argmax(axis=1)
+    keep = scores >= score_floor
+    boxes_scan = model_boxes_to_scan(normalised_to_voxel(out["boxes"][0].numpy()[keep], pre["shape"]), inp.model_to_scan)
+    detections = []
+    for score, label, box in zip(scores[keep], labels[keep], boxes_scan):
+        detections.append({
+            "class": meta["classes"][int(label)],
+            "score": float(score),
+            "box_voxel": [float(v) for v in box],
+            "box_lps": [float(v) for v in geometry.box_voxel_to_world(box, scan.affine)],
+        })
+    return sorted(detections, key=lambda d: -d["score"])
+
+
+class Predictor:
+    """A trained run, ready to predict scans."""
+
+    def __init__(self, model: torch.nn.Module, meta: dict):
+        self.model, self.meta = model, meta
+        self.score_floor = float(meta["config"]["train"].get("score_floor", 0.05))
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> "Predictor":
+        return cls(*load_run(run_dir))
+
+    def predict(self, scan: Scan) -> list[dict]:
+        """Detections (disease classes and disc) above the score floor, best first, without NMS."""
+        return detect_scan(self.model, self.meta, scan, self.score_floor)

@@ -1,0 +1,50 @@
+"""Set losses on every decoder layer: sigmoid focal classification, L1 and 3D GIoU on matched boxes."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from spinedet.model.box_ops import cxcyczdhw_to_corners, pairwise_giou
+from spinedet.model.matcher import hungarian_match
+
+
+def focal_loss(logits: torch.Tensor, onehot: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
+    p = logits.sigmoid()
+    ce = F.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
+    p_t = p * onehot + (1 - p) * (1 - onehot)
+    loss = ce * (1 - p_t) ** gamma
+    return (alpha * onehot + (1 - alpha) * (1 - onehot)) * loss
+
+
+def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) -> dict:
+    logits, boxes = out["logits"].float(), out["boxes"].float()
+    matches = hungarian_match(logits, boxes, targets, weights["class"], weights["l1"], weights["giou"])
+    onehot = torch.zeros_like(logits)
+    src, tgt = [], []
+    for b, (q, t) in enumerate(matches):
+        onehot[b, q, targets[b]["labels"][t]] = 1.0
+        src.append(boxes[b, q])
+        tgt.append(targets[b]["boxes"][t])
+    src, tgt = torch.cat(src), torch.cat(tgt)
+    loss_class = focal_loss(logits, onehot).sum() / num_boxes
+    if len(src):
+        loss_l1 = F.l1_loss(src, tgt, reduction="sum") / num_boxes
+        giou = torch.diag(pairwise_giou(cxcyczdhw_to_corners(src), cxcyczdhw_to_corners(tgt)))
+        loss_giou = (1 - giou).sum() / num_boxes
+    else:
+        loss_l1 = loss_giou = boxes.sum() * 0
+    return {"class": loss_class, "l1": loss_l1, "giou": loss_giou}
+
+
+def set_loss(outputs: dict, targets: list[dict], weights: dict) -> tuple[torch.Tensor, dict]:
+    """Weighted total over the last and every auxiliary decoder layer, and the last layer's parts (floats)."""
+    num_boxes = max(1.0, float(sum(len(t["labels"]) for t in targets)))
+    total = 0.0
+    parts = {}
+    for n, out in enumerate([outputs] + list(outputs.get("aux", []))):
+        losses = layer_loss(out, targets, weights, num_boxes)
+        total = total + sum(weights[k] * v for k, v in losses.items())
+        if n == 0:
+            parts = {k: float(v.detach()) for k, v in losses.items()}
+    return total, parts

@@ -1,0 +1,25 @@
+"""3D sine position encoding of a feature grid, and of normalised reference points."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def sine_encoding(coords: torch.Tensor, channels_per_axis: int, temperature: float = 10000.0) -> torch.Tensor:
+    """Encode (..., 3) coordinates in [0, 1] as (..., 3 * channels_per_axis) sines and cosines."""
+    half = channels_per_axis // 2
+    freqs = temperature ** (torch.arange(half, device=coords.device, dtype=coords.dtype) / half)
+    angles = coords[..., None] * 2 * math.pi / freqs  # (..., 3, half)
+    enc = torch.cat([angles.sin(), angles.cos()], dim=-1)  # (..., 3, 2*half)
+    return enc.flatten(-2)
+
+
+def grid_encoding(shape, d_model: int, device=None) -> torch.Tensor:
+    """(D*H*W, d_model) encoding of voxel centres of a (D, H, W) grid, normalised to [0, 1]."""
+    if d_model % 6:
+        raise ValueError(f"d_model must be divisible by 6 for a 3D sine encoding, got {d_model}")
+    axes = [(torch.arange(n, device=device, dtype=torch.float32) + 0.5) / n for n in shape]
+    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)
+    return sine_encoding(grid, d_model // 3)

@@ -1,0 +1,1 @@
+"""Training: data, augmentation, the loop, checkpoints and distributed data parallel."""

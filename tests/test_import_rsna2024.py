@@ -20,6 +20,13 @@ SAGITTAL = dict(iop=[0, 1, 0, 0, 0, -1], spacing=0.8, rows=60, cols=40,
                 positions=[[x, -20.0, 60.0] for x in range(-16, 17, 4)])  # 9 slices right to left, 4 mm apart
 AXIAL = dict(iop=[1, 0, 0, 0, 1, 0], spacing=0.5, rows=60, cols=60,
              positions=[[-15.0, -15.0, z] for z in (20.0, 24.0, 28.0, 32.0)])
+TILT = np.radians(10)
+TILTED_NORMAL = np.array([0, -np.sin(TILT), np.cos(TILT)])
+TWO_STACKS = dict(  # an axial series of two stacks: 3 straight slices, then 3 tilted by 10 degrees
+    iops=[[1, 0, 0, 0, 1, 0]] * 3 + [[1, 0, 0, 0, float(np.cos(TILT)), float(np.sin(TILT))]] * 3,
+    spacing=0.5, rows=60, cols=60,
+    positions=[[-15.0, -15.0, z] for z in (20.0, 24.0, 28.0)]
+    + [list(np.array([-15.0, -15.0, 40.0]) + 4 * k * TILTED_NORMAL) for k in range(3)])
 LEVEL_COLUMNS = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
 CONDITION_COLUMNS = ("spinal_canal_stenosis", "left_neural_foraminal_narrowing", "right_neural_foraminal_narrowing",
                      "left_subarticular_stenosis", "right_subarticular_stenosis")
@@ -48,7 +55,7 @@ def write_series(folder, geometry, frame=FRAME):
         for keyword, value in IDENTITY.items():
             setattr(ds, keyword, value)
         ds.InstanceNumber = number
-        ds.ImageOrientationPatient = geometry["iop"]
+        ds.ImageOrientationPatient = geometry["iops"][number - 1] if "iops" in geometry else geometry["iop"]
         ds.ImagePositionPatient = position
         ds.PixelSpacing = [geometry["spacing"], geometry["spacing"]]
         ds.SliceThickness = 3.5
@@ -76,20 +83,23 @@ def build_rsna(root):
     write_series(images / "1001" / "13", AXIAL)
     write_series(images / "1002" / "21", SAGITTAL)
     write_series(images / "1004" / "41", SAGITTAL)
+    write_series(images / "1005" / "51", TWO_STACKS)
     write_train_csv(root / "train.csv", {
         "1001": {"spinal_canal_stenosis_l4_l5": "Moderate", "left_neural_foraminal_narrowing_l4_l5": "Severe",
                  "right_subarticular_stenosis_l4_l5": "Moderate"},
         "1002": {"left_subarticular_stenosis_l1_l2": ""},
         "1003": {},
         "1004": {"spinal_canal_stenosis_l2_l3": "Severe"},
+        "1005": {"right_subarticular_stenosis_l5_s1": "Moderate"},
     })
     rows = ["study_id,series_id,instance_number,condition,level,x,y"]
     rows += [f"1001,{s},{n},{c},{lv},{x},{y}" for s, n, c, lv, x, y in POINTS]
     rows += ["1001,11,5,Spinal Canal Widening,L4/L5,1,1", "1001,11,5,Spinal Canal Stenosis,L6/S1,1,1"]
+    rows += ["1005,51,5,Right Subarticular Stenosis,L5/S1,30.0,30.0"]
     (root / "train_label_coordinates.csv").write_text("\n".join(rows) + "\n")
     (root / "train_series_descriptions.csv").write_text(
         "study_id,series_id,series_description\n1001,11,Sagittal T2/STIR\n1001,12,Sagittal T1\n1001,13,Axial T2\n"
-        "1002,21,Sagittal T2/STIR\n1003,31,Sagittal T2/STIR\n1004,41,Sagittal T2/STIR\n")
+        "1002,21,Sagittal T2/STIR\n1003,31,Sagittal T2/STIR\n1004,41,Sagittal T2/STIR\n1005,51,Axial T2\n")
 
 
 def series_scan(folder):
@@ -173,9 +183,10 @@ def test_no_patient_identity_leaks_into_outputs(tmp_path, capsys):
     build_rsna(tmp_path / "rsna")
     assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "out"), "--copy"]) == 0
     data = json.loads((tmp_path / "out" / "dataset.json").read_text())
-    assert [s["image"] for s in data["scans"]] == ["images/1001/11", "images/1001/13"]
+    assert [s["image"] for s in data["scans"]] == ["images/1001/11", "images/1001/13", "images/1005/51-1",
+                                                   "images/1005/51-2"]
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
-    assert len(written) == 1 + 9 + 4
+    assert len(written) == 1 + 9 + 4 + 6
     for path in written:
         blob = path.read_bytes()
         assert all(value.encode() not in blob for value in IDENTITY.values()), path
@@ -203,3 +214,25 @@ def test_imported_series_load_and_their_boxes_cover_the_labels(imported):
     ds = pydicom.dcmread(tmp_path / "rsna/train_images/1001/11/5.dcm")
     stenosis = next(f for f in sagittal["findings"] if f["class"] == "stenosis")
     assert inside(stenosis["box_lps"], pixel_to_lps(ds, row=25, column=20), scan)
+
+
+def test_a_series_of_several_stacks_needs_copy_and_then_gives_one_scan_per_stack(tmp_path, capsys):
+    from spinedet.io.load import load_scan
+
+    build_rsna(tmp_path / "rsna")
+    assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "out")]) == 0
+    assert "1005/51: skipped: holds 2 stacks of different orientation or echo" in capsys.readouterr().err
+    assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "copied"), "--copy"]) == 0
+    data = json.loads((tmp_path / "copied" / "dataset.json").read_text())
+    stacks = {s["id"]: s for s in data["scans"] if s["patient"] == "rsna-1005"}
+    assert sorted(stacks) == ["rsna-1005-51-1", "rsna-1005-51-2"]
+    tilted = next(s for s in stacks.values() if (tmp_path / "copied" / s["image"] / "5.dcm").is_file())
+    straight = next(s for s in stacks.values() if s is not tilted)
+    assert sorted(p.name for p in (tmp_path / "copied" / tilted["image"]).iterdir()) == ["4.dcm", "5.dcm", "6.dcm"]
+    assert straight["findings"] == []  # the point lies 18 mm above the straight stack
+    (finding,) = tilted["findings"]
+    assert (finding["class"], finding["side"], finding["level"]) == ("subarticular_stenosis", "right", "L5/S1")
+    scan = load_scan(tmp_path / "copied" / tilted["image"])
+    assert scan.view == "axial" and scan.shape == (3, 60, 60)
+    ds = pydicom.dcmread(tmp_path / "rsna/train_images/1005/51/5.dcm")
+    assert inside(finding["box_lps"], pixel_to_lps(ds, row=30, column=30), scan)

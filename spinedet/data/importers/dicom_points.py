@@ -37,11 +37,6 @@ def frame_of_reference(headers: dict[int, object]) -> str | None:
     return uids.pop() if len(uids) == 1 and "" not in uids else None
 
 
-def slice_normal(headers: dict[int, object]) -> np.ndarray:
-    """The slice normal (LPS unit vector) of the series' first instance."""
-    return plane_axes(headers[min(headers)])[2]
-
-
 def point_lps(ds, x: float, y: float) -> np.ndarray:
     """LPS mm of the labelled pixel (x = column, y = row, continuous, pixel centres on integers)."""
     return pixel_to_lps(ds, row=y, column=x)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pydicom
 from pydicom.errors import InvalidDicomError
 
 from spinedet.errors import InputError
+from spinedet.io.dicom_read import read_dataset
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the DICOMDIR's SOP class
 MAX_NAMED_SKIPS = 5
@@ -38,7 +38,7 @@ def read_header(path: Path):
     InputError if it is DICOM but unreadable or truncated.
     """
     try:
-        ds = pydicom.dcmread(path, defer_size="4 KB")
+        ds = read_dataset(path, defer_size="4 KB")
     except InvalidDicomError:
         return None
     except (OSError, EOFError, ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:

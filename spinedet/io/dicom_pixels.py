@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import SimpleITK as sitk
 
 from spinedet.errors import InputError
 from spinedet.io.dicom_files import has_pixel_data
+from spinedet.io.dicom_read import read_dataset
 
 
 def _short(exc: Exception) -> str:
@@ -31,7 +31,7 @@ def _gdcm_pixels(path: Path, transfer_syntax) -> np.ndarray:
 def modality_pixels(path: Path, rows: int, columns: int) -> np.ndarray:
     """The (rows, columns) float64 values of one single-frame image in modality units (slope and intercept applied)."""
     try:
-        ds = pydicom.dcmread(path)
+        ds = read_dataset(path)
     except Exception as exc:  # noqa: BLE001 - any failure to parse a user file is reported as bad input
         raise InputError(path, f"corrupt or truncated DICOM file ({_short(exc)})") from None
     if not has_pixel_data(ds):

@@ -141,3 +141,17 @@ def test_two_echoes_in_one_series_become_two_stacks(tmp_path):
     assert [s.key for s in series] == [f"{uid}#1", f"{uid}#2"]
     assert sorted(s.weighting[0] for s in series) == ["pd", "t2"]
     assert pick_series(series, "sagittal")[0].header.EchoTime == 100.0
+
+
+def test_parallel_axial_blocks_split_at_large_gaps_but_sagittal_gaps_stay_errors(tmp_path):
+    uid = generate_uid()
+    offsets = [0, 3, 6, 9, 35, 38, 41, 70, 73, 76, 79, 82]  # three parallel per-disc blocks of 4, 3 and 5 slices
+    write_series(tmp_path / "ax", image_values(12, 16, 20), iop=tilted(AXIAL_IOP, 8.0, "x"), offsets_mm=offsets,
+                 series_uid=uid, description="T2 ax blocks")
+    blocks = list_series(tmp_path / "ax")
+    assert [s.key for s in blocks] == [f"{uid}#{k}" for k in (1, 2, 3)]
+    assert [s.shape[0] for s in blocks] == [5, 3, 4] and all(s.problem is None for s in blocks)
+    assert pick_series(blocks, "axial")[0] is blocks[0]
+    write_series(tmp_path / "sag", image_values(8, 16, 20), iop=SAGITTAL_IOP, offsets_mm=[0, 4, 8, 12, 32, 36, 40, 44])
+    (sagittal,) = list_series(tmp_path / "sag")
+    assert "missing slice(s): a gap of 20.000 mm" in sagittal.problem

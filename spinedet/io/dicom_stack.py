@@ -8,9 +8,11 @@ import numpy as np
 
 from spinedet.io.dicom_files import has_pixel_data
 from spinedet.io.dicom_geometry import plane_axes
+from spinedet.io.geometry import view_of_normal
 
 ORIENTATION_TOLERANCE_DEG = 0.5
 DUPLICATE_TOLERANCE_MM = 0.01
+BLOCK_GAP_FACTOR = 3.0  # an axial gap of this many usual steps separates per-disc blocks
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -37,8 +39,24 @@ def group_stacks(headers: list[tuple[Path, object]]) -> dict[str, list[list[tupl
         else:
             stacks.append([(path, ds)])
     for uid, stacks in series.items():
+        stacks[:] = [block for stack in stacks for block in split_axial_blocks(stack)]
         stacks.sort(key=lambda s: tuple(-np.mean([_position(ds) for _, ds in s], axis=0)[[2, 0, 1]]))
     return series
+
+
+def split_axial_blocks(stack: list[tuple[Path, object]]) -> list[list[tuple[Path, object]]]:
+    """An axial stack split at gaps of at least BLOCK_GAP_FACTOR usual steps: per-disc blocks of one orientation.
+
+    Sagittal and coronal stacks are never split, so a missing slice there stays an error.
+    """
+    normal = plane_axes(stack[0][1])[2]
+    if len(stack) < 3 or view_of_normal(normal)[0] != "axial":
+        return [stack]
+    offsets = np.array([_position(ds) @ normal for _, ds in stack])
+    order = np.argsort(offsets, kind="stable")
+    steps = np.diff(offsets[order])
+    cuts = np.flatnonzero(steps >= BLOCK_GAP_FACTOR * max(float(np.median(steps)), DUPLICATE_TOLERANCE_MM)) + 1
+    return [[stack[i] for i in block] for block in np.split(order, cuts)]
 
 
 def _position(ds) -> np.ndarray:

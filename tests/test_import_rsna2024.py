@@ -236,3 +236,15 @@ def test_a_series_of_several_stacks_needs_copy_and_then_gives_one_scan_per_stack
     assert scan.view == "axial" and scan.shape == (3, 60, 60)
     ds = pydicom.dcmread(tmp_path / "rsna/train_images/1005/51/5.dcm")
     assert inside(finding["box_lps"], pixel_to_lps(ds, row=30, column=30), scan)
+
+
+def test_without_a_frame_of_reference_only_own_labels_are_placed_and_that_is_said(tmp_path, capsys):
+    import shutil
+
+    build_rsna(tmp_path / "rsna")
+    shutil.rmtree(tmp_path / "rsna/train_images/1001/11")
+    write_series(tmp_path / "rsna/train_images/1001/11", SAGITTAL, frame="")
+    assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "out")]) == 0
+    assert "1001/11: no single FrameOfReferenceUID: 2 finding(s) labelled on other series" in capsys.readouterr().err
+    data = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    assert [f["class"] for f in data["scans"][0]["findings"]] == ["stenosis"]

@@ -70,10 +70,15 @@ def study_findings(study: str, grades: dict, points: dict, headers: dict, report
     return located
 
 
-def findings_in_stack(series: str, instances: set[int], located, headers: dict) -> list[dict]:
+def findings_in_stack(series: str, instances: set[int], located, headers: dict, where: str,
+                      report: ImportReport) -> list[dict]:
     """Findings inside one stack: labelled on it, or inside it and labelled in the same frame of reference."""
     stack = {n: headers[series][n] for n in instances}
     frame = dicom_points.frame_of_reference(stack)
+    elsewhere = sum(all(s != series for s, _, _ in candidates) for _, candidates in located)
+    if frame is None and elsewhere:
+        report.problem(where, f"no single FrameOfReferenceUID: {elsewhere} finding(s) labelled on other series "
+                       "cannot be placed in it, so its findings may be incomplete")
     findings = []
     for finding, candidates in located:
         own = [p for s, n, p in candidates if s == series and n in instances]
@@ -138,7 +143,7 @@ def import_series(study: str, series: str, description: str, located, headers: d
             "view": view,
             "image": relative_reference(image, out_dir),
             "sequence": description,
-            "findings": findings_in_stack(series, instances, located, headers),
+            "findings": findings_in_stack(series, instances, located, headers, f"{folder}{suffix}", report),
             "discs": [],
         })
     return scans

@@ -42,8 +42,11 @@ def read_severities(path: Path, report: ImportReport) -> dict[str, dict] | None:
     rows = read_table(path, ("study_id",), report)
     if rows is None:
         return None
+    if not rows:
+        report.problem(str(path), "has no study rows")
+        return {}
     columns = {}
-    for column in rows[0].keys() if rows else ():
+    for column in rows[0]:
         match = COLUMN.match(column)
         if column == "study_id":
             continue

@@ -167,3 +167,17 @@ def test_multi_frame_and_colour_images_are_refused(tmp_path, capsys):
     assert "IM0000.dcm: multi-frame (enhanced) DICOM with 3 frames is not supported" in _inspect_error(capsys, tmp_path / "s")
     _edit(facts["files"][0], NumberOfFrames=None, SamplesPerPixel=3)
     assert "IM0000.dcm: colour or multi-sample pixels" in _inspect_error(capsys, tmp_path / "s")
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (dict(ImagePositionPatient=[1.0, 2.0]), "invalid ImagePositionPatient"),
+    (dict(ImageOrientationPatient=[1, 0, 0, 1, 0, 0]),
+     "ImageOrientationPatient [1.0, 0.0, 0.0, 1.0, 0.0, 0.0] is not two orthogonal unit vectors"),
+    (dict(ImageOrientationPatient=[0, 0, 0, 0, 0, 0]),
+     "ImageOrientationPatient [0.0, 0.0, 0.0, 0.0, 0.0, 0.0] is not two orthogonal unit vectors"),
+    (dict(PixelSpacing=[0.0, 0.5]), "invalid PixelSpacing"),
+])
+def test_broken_plane_geometry_is_named(tmp_path, capsys, fields, expected):
+    facts = _series(tmp_path)
+    _edit(facts["files"][2], **fields)
+    assert f"{facts['files'][2]}: {expected}" in _inspect_error(capsys, tmp_path / "s")

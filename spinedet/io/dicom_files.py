@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 from pydicom.errors import InvalidDicomError
 
 from spinedet.errors import InputError
@@ -58,6 +59,32 @@ def _is_image(ds) -> bool:
     return "ImagePositionPatient" in ds and "ImageOrientationPatient" in ds and "PixelSpacing" in ds
 
 
+def _numbers(ds, keyword: str, count: int) -> np.ndarray | None:
+    try:
+        values = np.array([float(v) for v in ds[keyword].value], float)
+    except (TypeError, ValueError, KeyError):
+        return None
+    return values if values.shape == (count,) and np.isfinite(values).all() else None
+
+
+def geometry_problem(ds) -> str | None:
+    """What is wrong with an image's plane geometry (position, orientation, pixel spacing, size), or None."""
+    position, orientation = _numbers(ds, "ImagePositionPatient", 3), _numbers(ds, "ImageOrientationPatient", 6)
+    spacing = _numbers(ds, "PixelSpacing", 2)
+    if position is None:
+        return f"invalid ImagePositionPatient {ds.get('ImagePositionPatient')!r} (3 numbers expected)"
+    if orientation is None:
+        return f"invalid ImageOrientationPatient {ds.get('ImageOrientationPatient')!r} (6 numbers expected)"
+    row, column = orientation[:3], orientation[3:]
+    if abs(np.linalg.norm(row) - 1) > 0.01 or abs(np.linalg.norm(column) - 1) > 0.01 or abs(row @ column) > 0.01:
+        return f"ImageOrientationPatient {[float(v) for v in orientation]} is not two orthogonal unit vectors"
+    if spacing is None or (spacing <= 0).any():
+        return f"invalid PixelSpacing {ds.get('PixelSpacing')!r} (2 positive numbers expected)"
+    if not int(ds.get("Rows", 0) or 0) > 0 or not int(ds.get("Columns", 0) or 0) > 0:
+        return f"invalid image size Rows {ds.get('Rows')!r} x Columns {ds.get('Columns')!r}"
+    return None
+
+
 def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
     """(path, header) of every DICOM image with plane geometry under `folder`, recursively, in path order."""
     folder = Path(folder)
@@ -75,6 +102,8 @@ def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
             continue
         elif not _is_image(ds):
             no_geometry.append(path)
+        elif problem := geometry_problem(ds):
+            raise InputError(path, problem)
         else:
             headers.append((path, ds))
     for paths, what in ((not_dicom, "not DICOM"), (no_geometry, "DICOM without image plane geometry")):

@@ -112,6 +112,10 @@ def test_refuses_to_overwrite_and_missing_source_is_an_input_error(imported, cap
     tmp_path, _, _ = imported
     assert main(["import", "spider", str(tmp_path / "SPIDER"), str(tmp_path / "out")]) == 2
     assert "--overwrite" in capsys.readouterr().err
+    before = (tmp_path / "out" / "dataset.json").read_text()
+    assert main(["import", "spider", str(tmp_path / "SPIDER"), str(tmp_path / "out"), "--overwrite"]) == 0
+    assert (tmp_path / "out" / "dataset.json").read_text() == before  # deterministic
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["dataset.json"]  # no temporary file left
     assert main(["import", "spider", str(tmp_path / "nowhere"), str(tmp_path / "out2")]) == 2
     assert "nowhere: does not exist" in capsys.readouterr().err
     assert not (tmp_path / "out2").exists()

@@ -12,6 +12,7 @@ from spinedet.atomic import require_empty_dir, write_text
 from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
 from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
+from spinedet.infer.predictor import Predictor
 from spinedet.infer.overlay import finding_png, intensity_window, overview_png
 from spinedet.io.load import load_scan
 
@@ -85,9 +86,7 @@ def _publish(staging: Path, out_dir: Path) -> None:
         os.replace(staging / name, target)
 
 
-def _load_predictors(run_dirs: list[Path]) -> list:
-    from spinedet.infer.predictor import Predictor
-
+def _load_predictors(run_dirs: list[Path]) -> list[Predictor]:
     return [Predictor.from_run(run_dir) for run_dir in run_dirs]
 
 

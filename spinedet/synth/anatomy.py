@@ -3,7 +3,7 @@
 Adult dimensions (mm), per vertebra from cranial to caudal. Lumbar: Panjabi et al., Spine 1992;17:299
 (body heights, depths, widths, canal sizes); disc heights from Frobin et al., Clin Biomech 1997;12 Suppl 1.
 Cervical: Panjabi et al., Spine 1991;16:861; Gilad & Nissan, Spine 1986;11:154 (canal); disc heights
-from Frobin et al., Eur Spine J 2002;11:447. Lordosis: L1-S1 about 50 deg (SD 10), C2-C7 about 20 deg (SD 10).
+from Frobin et al., Eur Spine J 2002;11:447. Lordosis: L1-L5 about 45 deg (SD 9) plus 6 deg at L5/S1, C2-C7 about 20 deg (SD 10).
 """
 
 from __future__ import annotations
@@ -74,12 +74,12 @@ def sample_dimensions(rng: np.random.Generator, region: str) -> dict:
     for name, h, d, w, cap, cw in table:
         j = rng.normal(1.0, 0.03, size=5)
         rows.append((name, h * size * j[0], d * size * j[1], w * size * j[2], cap * j[3] * rng.normal(1, 0.05), cw * j[4]))
-    lordosis = rng.normal(50.0, 10.0) if region == "lumbar" else rng.normal(20.0, 10.0)
+    lordosis = rng.normal(45.0, 9.0) if region == "lumbar" else rng.normal(20.0, 10.0)
     return {
         "vertebrae": rows,
         "disc_mm": [h * size * rng.normal(1.0, 0.08) for h in discs],
         "lordosis_deg": float(lordosis),
-        "top_tilt_deg": float(rng.normal(-15.0 if region == "lumbar" else -12.0, 4.0)),
+        "top_tilt_deg": float(rng.normal(-10.0 if region == "lumbar" else -12.0, 4.0)),
         "size": float(size),
     }
 
@@ -103,9 +103,9 @@ def build_spine(dims: dict, region: str, top_center_lps: np.ndarray) -> Spine:
             gap = dims["disc_mm"][n - 1]
             new_tilt = tilt + np.radians(dims["lordosis_deg"] * share[n - 1])
             if name == "S1":
-                new_tilt += np.radians(15.0)  # sacral slope beyond L5
+                new_tilt += np.radians(6.0)  # sacral slope beyond L5
             elif name.startswith("S"):
-                new_tilt += np.radians(12.0)  # sacral kyphosis
+                new_tilt += np.radians(6.0)  # sacral kyphosis
             w_mid = _axes(0.5 * (tilt + new_tilt))[2]
             center = prev.frame.origin - prev.frame.w * prev.height_mm / 2 - w_mid * gap - _axes(new_tilt)[2] * h / 2
             tilt = new_tilt

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spinedet.synth import anatomy, lesions, render, structures
+from spinedet.synth import tissues as T
 from spinedet.synth.acquisition import Stack, axial_stack, sagittal_stack
 from spinedet.synth.scanner import CentreProfile
 from spinedet.synth.truth import scan_truth
@@ -63,6 +64,9 @@ def render_scan(patient: Patient, view: str, profile: CentreProfile, rng: np.ran
     stack = sagittal_stack(patient.spine, profile, rng) if view == "sagittal" else axial_stack(patient.spine, profile, rng)
     labels = render.paint_labels(patient.model, stack, sub_slices)
     lut = render.lookup(patient.model, profile, patient.marrow_t2_scale)
-    image = render.acquire(render.ideal_signal(labels, lut, sub_slices), stack, profile, rng)
+    texture = T.texture_table(patient.model.relaxation)
+    field = render.texture_field(rng, stack.shape, float(stack.affine[:3, 1] @ stack.affine[:3, 1]) ** 0.5)
+    ideal = render.ideal_signal(labels, lut, texture, field, sub_slices)
+    image = render.acquire(ideal, stack, profile, rng)
     findings, discs = scan_truth(patient.truth_boxes, labels, stack, sub_slices)
     return RenderedScan(view, image, stack.affine, findings, discs, labels, stack)

@@ -33,18 +33,30 @@ def paint_labels(model: Model, stack: Stack, sub_slices: int) -> np.ndarray:
     return labels
 
 
-def ideal_signal(labels: np.ndarray, lut: np.ndarray, sub_slices: int) -> np.ndarray:
-    """Noise-free signal, partial-volume averaged over the sub-slices of each slice."""
-    s = lut[labels]
-    return s.reshape(-1, sub_slices, *labels.shape[1:]).mean(axis=1)
+def ideal_signal(labels: np.ndarray, lut: np.ndarray, texture: np.ndarray, field: np.ndarray,
+                 sub_slices: int) -> np.ndarray:
+    """Noise-free textured signal, partial-volume averaged over the sub-slices of each slice.
+
+    `texture` is the amplitude per label, `field` a smooth unit field on the output grid (slices, rows, columns).
+    """
+    shape = (-1, sub_slices, *labels.shape[1:])
+    s = lut[labels].reshape(shape) * (1.0 + texture[labels].reshape(shape) * field[:, None])
+    return np.maximum(s, 0.0).mean(axis=1)
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple, cells: int) -> np.ndarray:
-    """A smooth random field of unit scale on `shape`, by interpolating a coarse Gaussian grid."""
+def texture_field(rng: np.random.Generator, shape: tuple, pixel_mm: float, grain_mm: float = 7.0) -> np.ndarray:
+    """A smooth Gaussian field of unit variance per slice, with a grain of about `grain_mm`."""
+    cells = max(2, int(round(shape[1] * pixel_mm / grain_mm)))
+    return _smooth_field(rng, shape, (shape[0], cells, cells)) * 1.6
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple, coarse_shape: tuple) -> np.ndarray:
+    """A smooth random field on `shape`, by linear interpolation of a coarse Gaussian grid (float32)."""
     from scipy.ndimage import zoom
 
-    coarse = rng.normal(size=tuple(max(2, min(cells, n)) for n in shape))
-    return zoom(coarse, [n / c for n, c in zip(shape, coarse.shape)], order=1)[: shape[0], : shape[1], : shape[2]]
+    coarse = rng.standard_normal(size=tuple(max(1, min(c, n)) for c, n in zip(coarse_shape, shape)), dtype=np.float32)
+    out = zoom(coarse, [n / c for n, c in zip(shape, coarse.shape)], order=1, grid_mode=True, mode="nearest")
+    return out[: shape[0], : shape[1], : shape[2]]
 
 
 def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.random.Generator) -> np.ndarray:
@@ -62,8 +74,8 @@ def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.ra
     shift = s.shape[pe_axis] // int(rng.integers(3, 7))
     s = s + profile.ghost * (np.roll(s, shift, axis=pe_axis) + np.roll(s, -shift, axis=pe_axis)) / 2
     sigma = float(s[s > 0.05 * s.max()].mean()) / profile.snr
-    real = s + rng.normal(0.0, sigma, s.shape).astype(np.float32)
-    imag = rng.normal(0.0, sigma, s.shape).astype(np.float32)
+    real = s + sigma * rng.standard_normal(s.shape, dtype=np.float32)
+    imag = sigma * rng.standard_normal(s.shape, dtype=np.float32)
     out = np.sqrt(real * real + imag * imag) * profile.vendor_scale
     return np.clip(np.rint(out), 0, 32767).astype(np.int16)
 

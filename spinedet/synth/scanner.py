@@ -35,17 +35,17 @@ class CentreProfile:
 
 
 CENTRES = {
-    "C1": CentreProfile("C1", "lumbar", 3.0, 3500, 95, 26.0, 0.25, 0.015, 2200.0,
+    "C1": CentreProfile("C1", "lumbar", 3.0, 3500, 95, 26.0, 0.5, 0.015, 2200.0,
                         StackProtocol(15, 3.0, 0.3, 0.6, 280), StackProtocol(0, 4.0, 0.0, 0.65, 180),
                         ("L3/L4", "L5/S1"), 50.0, 14.0),
-    "C2": CentreProfile("C2", "lumbar", 1.5, 3000, 110, 14.0, 0.45, 0.04, 700.0,
+    "C2": CentreProfile("C2", "lumbar", 1.5, 3000, 110, 14.0, 0.7, 0.04, 700.0,
                         StackProtocol(13, 4.0, 0.4, 0.8, 300), StackProtocol(0, 4.0, 0.0, 0.8, 200),
                         ("L3/L4", "L5/S1"), 58.0, 13.0),
-    "C3": CentreProfile("C3", "lumbar", 3.0, 4500, 120, 34.0, 0.35, 0.025, 9000.0,
+    "C3": CentreProfile("C3", "lumbar", 3.0, 4500, 120, 48.0, 0.4, 0.025, 9000.0,
                         StackProtocol(14, 3.5, 0.5, 0.55, 270), StackProtocol(0, 3.5, 0.0, 0.6, 170),
                         ("L2/L3", "L5/S1"), 45.0, 14.0),
-    "C4": CentreProfile("C4", "cervical", 3.0, 3000, 90, 24.0, 0.3, 0.02, 1800.0,
-                        StackProtocol(15, 3.0, 0.3, 0.55, 240), StackProtocol(0, 3.0, 0.0, 0.6, 160),
+    "C4": CentreProfile("C4", "cervical", 3.0, 3000, 90, 24.0, 0.4, 0.02, 1800.0,
+                        StackProtocol(15, 3.0, 0.3, 0.55, 240), StackProtocol(0, 3.0, 0.0, 0.6, 200),
                         ("C3/C4", "C6/C7"), 52.0, 13.0),
 }
 

@@ -34,6 +34,8 @@ def _tube(spine: Spine, offset_mm, semi_ap_mm, semi_lr_mm, x_mm=0.0, z_range=(-n
         y = np.full(n, spine.axis_y_mm.mean()) + off
         z, cos = spine.axis_z_mm, np.ones(n)
     else:
+        if np.max(np.abs(off)) > 25.0:  # far from the axis the tube cannot follow the sacral bend
+            t = np.clip(t, -0.5, 0.5)
         y = spine.axis_y_mm + off * np.cos(t)
         z, cos = spine.axis_z_mm + off * np.sin(t), np.cos(t)
     order = np.argsort(z)
@@ -67,14 +69,15 @@ def build_model(spine: Spine, lesions: list[Lesion], body: dict) -> Model:
     canal_mid = depth / 2 + 1.5 + canal_ap / 2
 
     # torso with subcutaneous fat, muscles
-    semi_ap, semi_lr, centre = (105 * size, 150 * size, -40 * size) if lumbar else (52 * size, 55 * size, -12 * size)
+    semi_ap, semi_lr, centre = (115 * size, 150 * size, -30 * size) if lumbar else (55 * size, 60 * size, 12 * size)
     fat = body["fat_mm"]
     m.paint.append((T.FAT, _tube(spine, centre, semi_ap + fat, semi_lr + fat, vertical=True)))
     m.paint.append((T.SOFT, _tube(spine, centre, semi_ap, semi_lr, vertical=True)))
-    para = (canal_mid + canal_ap / 2 + (28 if lumbar else 22) * size)
+    muscle_bottom = spine.vertebrae[-3].frame.origin[2] if lumbar else -np.inf
+    para = (canal_mid + canal_ap / 2 + (24 if lumbar else 16) * size)
     for side in (-1, 1):
-        m.paint.append((T.MUSCLE, _tube(spine, para, (24 if lumbar else 20) * size, (24 if lumbar else 19) * size,
-                                        x_mm=side * (27 if lumbar else 20) * size)))
+        m.paint.append((T.MUSCLE, _tube(spine, para, (22 if lumbar else 17) * size, (24 if lumbar else 18) * size,
+                                        x_mm=side * (27 if lumbar else 20) * size, z_range=(muscle_bottom, np.inf))))
     if lumbar:
         z_l1, z_s1 = (next(v for v in spine.vertebrae if v.name == n).frame.origin[2] for n in ("L1", "S1"))
         grow = np.clip((z_l1 - spine.axis_z_mm) / max(z_l1 - z_s1, 1.0), 0.1, 1.0)

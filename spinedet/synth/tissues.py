@@ -31,10 +31,24 @@ RELAXATION = {
     EPIDURAL_FAT:   (0.95,   290,  150,    380,  133),
     ROOT:           (0.75,   800,   75,   1050,   68),
 }
-NUCLEUS_HEALTHY = (0.90, 1100, 140, 1300, 120)
+NUCLEUS_HEALTHY = (0.90, 1100, 190, 1300, 170)
 NUCLEUS_DEGENERATED = (0.75, 900, 55, 1100, 48)
 ANNULUS = (0.65, 900, 40, 1200, 36)
 HERNIATION = (0.80, 1000, 85, 1250, 75)
+
+
+# Relative amplitude of each tissue's smooth texture (marrow heterogeneity, fatty streaks in muscle, bowel).
+TEXTURE = {FAT: 0.08, SOFT: 0.35, MUSCLE: 0.3, MARROW: 0.18, POSTERIOR_BONE: 0.2, EPIDURAL_FAT: 0.1}
+
+
+def texture_table(extra_codes) -> np.ndarray:
+    """Texture amplitude per label code (N_LABELS,); discs and lesions (`extra_codes`) get a faint one."""
+    amp = np.zeros(N_LABELS, np.float32)
+    for code in extra_codes:
+        amp[code] = 0.06
+    for code, value in TEXTURE.items():
+        amp[code] = value
+    return amp
 
 
 def signal(pd: float, t1_ms: float, t2_ms: float, tr_ms: float, te_ms: float) -> float:

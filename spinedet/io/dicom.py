@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ class DicomSeries:
     header: pydicom.Dataset  # the first slice's header, for classification and metadata
     affine: np.ndarray  # (slice, row, column) index -> LPS mm, slices in file-sorted order
     problem: str | None
+    slice_headers: list = field(default_factory=list)  # per slice, same order; names the frame of enhanced files
 
     @property
     def key(self) -> str:
@@ -127,7 +128,8 @@ def list_series(folder: str | Path) -> list[DicomSeries]:
     for uid, stacks in group_stacks(read_image_headers(folder)).items():
         for k, stack in enumerate(stacks):
             stack, affine, problem = stack_geometry(stack, folder)
-            found.append(DicomSeries(folder, uid, k, len(stacks), [p for p, _ in stack], stack[0][1], affine, problem))
+            found.append(DicomSeries(folder, uid, k, len(stacks), [p for p, _ in stack], stack[0][1], affine, problem,
+                                     [h for _, h in stack]))
     return sorted(found, key=lambda s: (int(s.header.get("SeriesNumber", 0) or 0), s.series_uid, s.stack))
 
 
@@ -162,7 +164,9 @@ def load_series(series: DicomSeries, *, view: str | None = None, region: str | N
         raise InputError(series.folder, f"series {series.key}: {series.problem}")
     _, rows, columns = series.shape
     with np.errstate(over="ignore", invalid="ignore"):
-        array = np.stack([modality_pixels(path, rows, columns) for path in series.files]).astype(np.float32)
+        headers = series.slice_headers or [None] * len(series.files)
+        array = np.stack([modality_pixels(path, rows, columns, header)
+                          for path, header in zip(series.files, headers)]).astype(np.float32)
     if not np.isfinite(array).all():
         bad = next(p for p, s in zip(series.files, array) if not np.isfinite(s).all())
         raise InputError(bad, "contains NaN or infinite pixel values (after RescaleSlope/Intercept)")

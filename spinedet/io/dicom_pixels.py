@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+from pydicom.pixels import pixel_array
 
 from spinedet.errors import InputError
 from spinedet.io.dicom_files import has_pixel_data
+from spinedet.io.dicom_frames import FRAME_INDEX
 from spinedet.io.dicom_read import read_dataset
 
 
@@ -28,8 +30,25 @@ def _gdcm_pixels(path: Path, transfer_syntax) -> np.ndarray:
     return values[0] if values.ndim == 3 and values.shape[0] == 1 else values
 
 
-def modality_pixels(path: Path, rows: int, columns: int) -> np.ndarray:
-    """The (rows, columns) float64 values of one single-frame image in modality units (slope and intercept applied)."""
+def _frame_pixels(path: Path, header) -> np.ndarray:
+    """One frame of an enhanced multi-frame file, rescaled by that frame's own slope and intercept."""
+    try:
+        values = pixel_array(path, index=getattr(header, FRAME_INDEX)).astype(np.float64)
+    except Exception as exc:  # noqa: BLE001 - truncated data, a codec pydicom lacks, an inconsistent header
+        raise InputError(path, f"frame {getattr(header, FRAME_INDEX) + 1} cannot be decoded ({_short(exc)})") from None
+    return values * float(header.get("RescaleSlope", 1.0) or 1.0) + float(header.get("RescaleIntercept", 0.0) or 0.0)
+
+
+def modality_pixels(path: Path, rows: int, columns: int, header=None) -> np.ndarray:
+    """The (rows, columns) float64 values of one image in modality units (slope and intercept applied).
+
+    `header` is the slice's header from listing; for a frame of an enhanced image it names the frame.
+    """
+    if header is not None and hasattr(header, FRAME_INDEX):
+        values = _frame_pixels(path, header)
+        if values.shape != (rows, columns):
+            raise InputError(path, f"frame pixel array has shape {values.shape}, expected {(rows, columns)}")
+        return values
     try:
         ds = read_dataset(path)
     except Exception as exc:  # noqa: BLE001 - any failure to parse a user file is reported as bad input

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 from pydicom.errors import InvalidDicomError
 
 from spinedet.errors import InputError
+from spinedet.io.dicom_frames import frame_headers, is_enhanced
 from spinedet.io.dicom_read import read_dataset
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the DICOMDIR's SOP class
@@ -33,16 +35,40 @@ def _truncation(path: Path, ds) -> str | None:
     return None
 
 
+def _convert_all(ds) -> None:
+    """Decode every element now (pydicom decodes lazily, so a corrupt one would fail later), leaving deferred ones."""
+    for tag in list(ds.keys()):
+        element = ds.get_item(tag)
+        if getattr(element, "value", None) is None and getattr(element, "length", 0):
+            continue  # deferred large value, such as the pixel data
+        value = ds[tag].value
+        if ds[tag].VR == "SQ":
+            for item in value:
+                _convert_all(item)
+
+
+def number(ds, keyword: str, default: float | None = None) -> float | None:
+    """A header value as a finite float, or `default` when it is absent, empty or not a number."""
+    try:
+        value = float(ds.get(keyword))
+    except (TypeError, ValueError):
+        return default
+    return value if np.isfinite(value) else default
+
+
 def read_header(path: Path):
     """The header of one file (large values such as pixels deferred), None if it is not DICOM.
 
     InputError if it is DICOM but unreadable or truncated.
     """
     try:
-        ds = read_dataset(path, defer_size="4 KB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns about non-conformant values; they are checked where used
+            ds = read_dataset(path, defer_size="4 KB")
+            _convert_all(ds)
     except InvalidDicomError:
         return None
-    except (OSError, EOFError, ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - pydicom fails on corrupt files in many ways; all are bad input
         raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
     problem = _truncation(path, ds)
     if problem:
@@ -67,8 +93,8 @@ def _numbers(ds, keyword: str, count: int) -> np.ndarray | None:
     return values if values.shape == (count,) and np.isfinite(values).all() else None
 
 
-def geometry_problem(ds) -> str | None:
-    """What is wrong with an image's plane geometry (position, orientation, pixel spacing, size), or None."""
+def header_problem(ds) -> str | None:
+    """What is wrong with an image header (geometry, size, rescale, frames, transfer syntax), or None."""
     position, orientation = _numbers(ds, "ImagePositionPatient", 3), _numbers(ds, "ImageOrientationPatient", 6)
     spacing = _numbers(ds, "PixelSpacing", 2)
     if position is None:
@@ -82,7 +108,22 @@ def geometry_problem(ds) -> str | None:
         return f"invalid PixelSpacing {ds.get('PixelSpacing')!r} (2 positive numbers expected)"
     if not int(ds.get("Rows", 0) or 0) > 0 or not int(ds.get("Columns", 0) or 0) > 0:
         return f"invalid image size Rows {ds.get('Rows')!r} x Columns {ds.get('Columns')!r}"
+    for keyword in ("RescaleSlope", "RescaleIntercept", "NumberOfFrames"):
+        if ds.get(keyword) not in (None, "") and number(ds, keyword) is None:
+            return f"invalid {keyword} {ds.get(keyword)!r} (a number expected)"
+    syntax = getattr(ds, "file_meta", {}).get("TransferSyntaxUID")
+    if syntax is not None and not syntax.is_transfer_syntax:
+        return f"unknown transfer syntax {str(syntax)!r}"
     return None
+
+
+def _checked_frames(path: Path, ds) -> list:
+    """The frame headers of an enhanced image; InputError naming the first frame with broken plane geometry."""
+    frames = frame_headers(ds)
+    for number, frame in enumerate(frames, start=1):
+        if not _is_image(frame) or (problem := header_problem(frame)):
+            raise InputError(path, f"frame {number}: {problem if _is_image(frame) else 'no plane position or orientation'}")
+    return frames
 
 
 def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
@@ -100,9 +141,11 @@ def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
             not_dicom.append(path)
         elif str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY or path.name.upper() == "DICOMDIR":
             continue
+        elif is_enhanced(ds):
+            headers.extend((path, frame) for frame in _checked_frames(path, ds))
         elif not _is_image(ds):
             no_geometry.append(path)
-        elif problem := geometry_problem(ds):
+        elif problem := header_problem(ds):
             raise InputError(path, problem)
         else:
             headers.append((path, ds))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spinedet.io.dicom_files import has_pixel_data
+from spinedet.io.dicom_files import has_pixel_data, number
 from spinedet.io.dicom_geometry import plane_axes
 from spinedet.io.geometry import view_of_normal
 
@@ -123,7 +123,8 @@ def stack_geometry(
     paths = [p.relative_to(root).as_posix() for p, _ in stack]
     problem = _uniform_problem(stack, paths)
     if len(stack) == 1:
-        affine[:3, 0] = normal * float(stack[0][1].get("SpacingBetweenSlices") or stack[0][1].get("SliceThickness") or 1.0)
+        header = stack[0][1]
+        affine[:3, 0] = normal * (number(header, "SpacingBetweenSlices") or number(header, "SliceThickness") or 1.0)
         return stack, affine, problem or f"{paths[0]}: a single image (2D); a 3D series of at least 2 slices is expected"
     affine[:3, 0] = normal * (offsets[-1] - offsets[0]) / (len(stack) - 1)
     problem = problem or _spacing_problem(offsets, paths)

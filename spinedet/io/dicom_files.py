@@ -65,12 +65,13 @@ def read_header(path: Path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warns about non-conformant values; they are checked where used
             ds = read_dataset(path, defer_size="4 KB")
-            _convert_all(ds)
+            problem = _truncation(path, ds)  # before decoding, while the elements still know their file offsets
+            if problem is None:
+                _convert_all(ds)
     except InvalidDicomError:
         return None
     except Exception as exc:  # noqa: BLE001 - pydicom fails on corrupt files in many ways; all are bad input
         raise InputError(path, f"corrupt or truncated DICOM file ({type(exc).__name__}: {str(exc)[:120]})") from None
-    problem = _truncation(path, ds)
     if problem:
         raise InputError(path, problem)
     return ds

@@ -10,7 +10,7 @@ import pydicom
 
 from spinedet.errors import InputError
 from spinedet.io import geometry, series_classify
-from spinedet.io.dicom_files import read_image_headers
+from spinedet.io.dicom_files import number, read_image_headers
 from spinedet.io.dicom_pick import pick_series
 from spinedet.io.dicom_pixels import modality_pixels
 from spinedet.io.dicom_stack import group_stacks, stack_geometry
@@ -90,8 +90,12 @@ class DicomSeries:
                 "weighting": self.weighting[0]}
         for name, keyword in _META_FIELDS.items():
             value = self.header.get(keyword)
-            if value not in (None, ""):
-                meta[name] = value if isinstance(value, str) else float(value) if name != "series_number" else int(value)
+            if value in (None, ""):
+                continue
+            if isinstance(value, str):
+                meta[name] = value
+            elif (numeric := number(self.header, keyword)) is not None:
+                meta[name] = int(numeric) if name == "series_number" else numeric
         return meta
 
     def canonical_geometry(self) -> tuple[list[int], np.ndarray]:
@@ -130,7 +134,7 @@ def list_series(folder: str | Path) -> list[DicomSeries]:
             stack, affine, problem = stack_geometry(stack, folder)
             found.append(DicomSeries(folder, uid, k, len(stacks), [p for p, _ in stack], stack[0][1], affine, problem,
                                      [h for _, h in stack]))
-    return sorted(found, key=lambda s: (int(s.header.get("SeriesNumber", 0) or 0), s.series_uid, s.stack))
+    return sorted(found, key=lambda s: (number(s.header, "SeriesNumber", 0.0), s.series_uid, s.stack))
 
 
 def select_series(series_list: list[DicomSeries], selector: str | int | None, folder: str | Path) -> DicomSeries:

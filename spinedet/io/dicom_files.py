@@ -10,6 +10,7 @@ import numpy as np
 from pydicom.errors import InvalidDicomError
 
 from spinedet.errors import InputError
+from spinedet.io.dicom_duplicates import drop_duplicate_instances
 from spinedet.io.dicom_frames import frame_headers, is_enhanced
 from spinedet.io.dicom_read import read_dataset
 
@@ -150,7 +151,9 @@ def read_image_headers(folder: Path) -> list[tuple[Path, object]]:
             raise InputError(path, problem)
         else:
             headers.append((path, ds))
-    for paths, what in ((not_dicom, "not DICOM"), (no_geometry, "DICOM without image plane geometry")):
+    headers, copies = drop_duplicate_instances(headers)
+    for paths, what in ((not_dicom, "not DICOM"), (no_geometry, "DICOM without image plane geometry"),
+                        (copies, "copies of instances read from another file (same SOPInstanceUID)")):
         if paths:
             named = ", ".join(str(p) for p in paths[:MAX_NAMED_SKIPS])
             more = f" and {len(paths) - MAX_NAMED_SKIPS} more" if len(paths) > MAX_NAMED_SKIPS else ""

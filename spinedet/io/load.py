@@ -6,7 +6,7 @@ from pathlib import Path
 
 from spinedet.errors import InputError
 from spinedet.io.dicom import list_series, load_series, select_series
-from spinedet.io.dicom_files import read_header
+from spinedet.io.dicom_files import number, read_header
 from spinedet.io.image_file import has_image_suffix, read_volume
 from spinedet.io.scan import Scan
 
@@ -27,7 +27,9 @@ def load_scan(
         return load_series(chosen, view=view, region=region)
     if series is not None:
         raise InputError(path, "is an image file; --series applies to DICOM folders only")
-    if not has_image_suffix(path) and read_header(path) is not None:
-        raise InputError(path, "is one DICOM image (2D); give the folder that holds its whole series")
+    if not has_image_suffix(path) and (header := read_header(path)) is not None:
+        frames = number(header, "NumberOfFrames", 1.0)
+        what = "one DICOM image (2D)" if frames == 1 else f"one DICOM file of {int(frames)} frames"
+        raise InputError(path, f"is {what}; give the folder that holds it (and the rest of its series)")
     array, affine = read_volume(path)
     return Scan.from_array(array, affine, view=view, region=region, source=str(path))

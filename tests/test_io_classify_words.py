@@ -6,7 +6,7 @@ from pydicom.uid import generate_uid
 
 from dicom_fixtures import AXIAL_IOP, SAGITTAL_IOP, image_values, tilted, write_series
 from spinedet.io.dicom import list_series, pick_series
-from spinedet.io.series_classify import is_localiser, region_of
+from spinedet.io.series_classify import is_localiser, region_of, weighting_of
 
 
 def _described(text: str) -> Dataset:
@@ -45,3 +45,18 @@ def test_per_disc_axial_blocks_named_blocks_are_picked(tmp_path):
     best, reason = pick_series(series, "axial")
     assert best is not None and best.series_uid == uid and best.shape[0] == 6, reason
     assert "localiser" not in reason
+
+
+@pytest.mark.parametrize("description, image_type, expected", [
+    ("t2_tse_dixon_sag_F", ["DERIVED", "PRIMARY", "DIXON", "FAT"], "dixon_fat"),
+    ("t2_tse_dixon_sag_opp", ["DERIVED", "PRIMARY", "DIXON", "OPP_PHASE"], "dixon_opposed"),
+    ("T2 DIXON SAG FAT", None, "dixon_fat"),
+    ("t2_tse_dixon_sag_W", ["DERIVED", "PRIMARY", "DIXON", "WATER"], "t2"),
+    ("t2_tse_dixon_sag_in", ["DERIVED", "PRIMARY", "DIXON", "IN_PHASE"], "t2"),
+    ("T2 SAG FS", None, "t2"),
+])
+def test_dixon_fat_and_opposed_phase_images_are_not_t2(description, image_type, expected):
+    ds = _described(description)
+    if image_type:
+        ds.ImageType = image_type
+    assert weighting_of(ds)[0] == expected

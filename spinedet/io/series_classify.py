@@ -41,8 +41,26 @@ def _float(ds, keyword: str) -> float | None:
         return None
 
 
+def _dixon_component(ds) -> str | None:
+    """'fat' or 'opposed' for a Dixon fat or opposed-phase image (not a T2 contrast), from ImageType or the name."""
+    image_type = set(_strings(ds, "ImageType"))
+    if "FAT" in image_type:
+        return "fat"
+    if image_type & {"OPP_PHASE", "OUT_PHASE"}:
+        return "opposed"
+    description = _text(ds, "SeriesDescription").strip()
+    if re.search(r"dixon|ideal|flex", description):
+        suffix = re.search(r"[ _-](f|fat|opp|op|out)$", description)
+        if suffix:
+            return "fat" if suffix.group(1).startswith("f") else "opposed"
+    return None
+
+
 def weighting_of(ds) -> tuple[str, str]:
-    """The weighting (t2, t1, pd, stir, flair, t2star or unknown) and how it was decided."""
+    """The weighting (t2, t1, pd, stir, flair, t2star, dixon_fat, dixon_opposed or unknown) and how it was decided."""
+    component = _dixon_component(ds)
+    if component:
+        return f"dixon_{component}", f"Dixon {component} image (ImageType or description suffix)"
     description = _text(ds, "SeriesDescription", "ProtocolName", "SequenceName")
     for name, pattern in _DESCRIPTION_WEIGHTING:
         if re.search(pattern, description):

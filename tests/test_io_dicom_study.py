@@ -90,6 +90,7 @@ def test_inspect_study_lists_series_and_explains_the_pick(study, capsys):
     assert len(infos) == 11 and [i["index"] for i in infos] == list(range(11))
     picked = {i["picked_for"]: i for i in infos if "picked_for" in i}
     assert picked["sagittal"]["series_uid"] == study["t2_uid"]
+    assert picked["sagittal"]["files_folder"] == str(study["root"] / "DICOM" / "ST000001" / "SE000003")
     assert picked["axial"]["series_key"] == f"{study['axial_uid']}#2"
     for info in infos:
         assert {"path", "series_uid", "view", "tilt_deg", "shape", "spacing_mm", "affine", "description"} <= set(info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,11 @@ class DicomSeries:
         return (len(self.files), int(self.header.Rows), int(self.header.Columns))
 
     @property
+    def files_folder(self) -> Path:
+        """The deepest folder holding all of this stack's files (for a study: the series' own folder)."""
+        return Path(os.path.commonpath([p.parent for p in self.files]))
+
+    @property
     def description(self) -> str:
         return str(self.header.get("SeriesDescription", "") or "")
 
@@ -109,7 +115,8 @@ class DicomSeries:
         view, tilt = self.view_and_tilt
         (weighting, weighting_reason), (region, region_reason) = self.weighting, self.region
         return {
-            "index": index, "path": str(self.folder), "series_uid": self.series_uid, "series_key": self.key,
+            "index": index, "path": str(self.folder), "files_folder": str(self.files_folder),
+            "series_uid": self.series_uid, "series_key": self.key,
             "stack": self.stack + 1, "stack_count": self.stack_count, "description": self.description,
             "view": view, "tilt_deg": round(tilt, 3), "slices": self.shape[0], "shape": shape,
             "spacing_mm": [float(s) for s in geometry.spacing_of(affine)],

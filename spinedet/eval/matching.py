@@ -5,54 +5,75 @@ from __future__ import annotations
 import numpy as np
 
 
-def iou_3d(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU (N, M) of corner boxes [x0, y0, z0, x1, y1, z1] (N, 6) and (M, 6)."""
-    a = np.asarray(boxes_a, float).reshape(-1, 6)
-    b = np.asarray(boxes_b, float).reshape(-1, 6)
-    lo = np.maximum(a[:, None, :3], b[None, :, :3])
-    hi = np.minimum(a[:, None, 3:], b[None, :, 3:])
-    inter = np.clip(hi - lo, 0, None).prod(axis=2)
-    vol_a = (a[:, 3:] - a[:, :3]).prod(axis=1)
-    vol_b = (b[:, 3:] - b[:, :3]).prod(axis=1)
-    union = vol_a[:, None] + vol_b[None, :] - inter
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of corner boxes [..., 6] broadcast against each other (0 where the union is empty)."""
+    inter = np.clip(np.minimum(a[..., 3:], b[..., 3:]) - np.maximum(a[..., :3], b[..., :3]), 0, None).prod(axis=-1)
+    union = (a[..., 3:] - a[..., :3]).prod(axis=-1) + (b[..., 3:] - b[..., :3]).prod(axis=-1) - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def centre_inside(boxes_pred: np.ndarray, boxes_truth: np.ndarray) -> np.ndarray:
-    """(N, M): whether the centre of predicted box n lies inside truth box m (edges included)."""
-    p = np.asarray(boxes_pred, float).reshape(-1, 6)
-    t = np.asarray(boxes_truth, float).reshape(-1, 6)
-    c = (p[:, :3] + p[:, 3:]) / 2
-    return np.all((c[:, None, :] >= t[None, :, :3]) & (c[:, None, :] <= t[None, :, 3:]), axis=2)
+def _centre_in(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Whether the centre of each predicted box [..., 6] lies inside the truth box (edges included), broadcast."""
+    c = (pred[..., :3] + pred[..., 3:]) / 2
+    return np.all((c >= truth[..., :3]) & (c <= truth[..., 3:]), axis=-1)
+
+
+def _quality(pred: np.ndarray, truth: np.ndarray, iou_threshold: float, center_hit: bool) -> np.ndarray:
+    iou = _iou(pred, truth)
+    hit = _centre_in(pred, truth) if center_hit else iou >= iou_threshold
+    return np.where(hit, iou, -1.0)
+
+
+def iou_3d(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU (N, M) of corner boxes [x0, y0, z0, x1, y1, z1] (N, 6) and (M, 6)."""
+    a, b = np.asarray(boxes_a, float).reshape(-1, 6), np.asarray(boxes_b, float).reshape(-1, 6)
+    return _iou(a[:, None], b[None])
 
 
 def hit_quality(boxes_pred: np.ndarray, boxes_truth: np.ndarray, iou_threshold: float, center_hit: bool) -> np.ndarray:
     """(N, M) match quality: IoU where the pair is a hit, -1 where it is not (a centre hit keeps its IoU, >= 0)."""
-    iou = iou_3d(boxes_pred, boxes_truth)
-    hit = centre_inside(boxes_pred, boxes_truth) if center_hit else iou >= iou_threshold
-    return np.where(hit, iou, -1.0)
+    p, t = np.asarray(boxes_pred, float).reshape(-1, 6), np.asarray(boxes_truth, float).reshape(-1, 6)
+    return _quality(p[:, None], t[None], iou_threshold, center_hit)
 
 
-def froc_labels(quality: np.ndarray) -> np.ndarray:
-    """For each prediction, the truth it hits best (index), or -1: one lesion per prediction, as in a label map."""
-    if quality.shape[1] == 0:
-        return np.full(quality.shape[0], -1)
-    best = quality.argmax(axis=1)
-    return np.where(quality[np.arange(len(best)), best] >= 0, best, -1)
+def hit_pairs(det_box: np.ndarray, det_scan: np.ndarray, truth_box: np.ndarray, truth_scan: np.ndarray,
+              iou_threshold: float, center_hit: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(detection, truth, quality) of every hitting pair within a scan; truths must be grouped by scan in order."""
+    n_scans = int(max(det_scan.max(initial=-1), truth_scan.max(initial=-1))) + 1
+    truth_count = np.bincount(truth_scan, minlength=n_scans)
+    truth_start = np.cumsum(truth_count) - truth_count
+    per_det = truth_count[det_scan]
+    pair_det = np.repeat(np.arange(len(det_scan)), per_det)
+    first = np.cumsum(per_det) - per_det
+    pair_truth = np.repeat(truth_start[det_scan], per_det) + np.arange(len(pair_det)) - np.repeat(first, per_det)
+    quality = _quality(det_box[pair_det], truth_box[pair_truth], iou_threshold, center_hit)
+    hit = quality >= 0
+    return pair_det[hit], pair_truth[hit], quality[hit]
 
 
-def greedy_matches(quality: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """VOC/COCO matching: by descending score, each prediction takes the best still-free truth it hits.
+def froc_truths(pair_det, pair_truth, quality, n_det: int) -> np.ndarray:
+    """For each detection, the truth it hits best (index), or -1: one lesion per detection, as in a label map."""
+    best = np.full(n_det, -1)
+    order = np.lexsort((pair_truth, -quality, pair_det))
+    d, t = pair_det[order], pair_truth[order]
+    first = np.ones(len(d), bool)
+    first[1:] = d[1:] != d[:-1]
+    best[d[first]] = t[first]
+    return best
 
-    Returns, per prediction, the matched truth index or -1 (a false positive, duplicates included).
+
+def greedy_matches(pair_det, pair_truth, quality, det_score) -> np.ndarray:
+    """VOC/COCO matching: by descending score, each detection takes the best still-free truth it hits.
+
+    Returns, per detection, the matched truth index or -1 (a false positive, duplicates included).
     Ties in score keep the input order (a stable sort), so the result is deterministic.
     """
-    matched = np.full(len(scores), -1)
-    free = np.ones(quality.shape[1], bool)
-    for n in np.argsort(-np.asarray(scores), kind="stable"):
-        q = np.where(free, quality[n], -1.0)
-        if q.size and q.max() >= 0:
-            m = int(q.argmax())
-            matched[n] = m
-            free[m] = False
+    matched = np.full(len(det_score), -1)
+    # detections by descending score (input order on ties), then best quality, then lowest truth index
+    order = np.lexsort((pair_truth, -quality, pair_det, -np.asarray(det_score)[pair_det]))
+    taken: set[int] = set()
+    for d, t in zip(pair_det[order].tolist(), pair_truth[order].tolist()):
+        if matched[d] < 0 and t not in taken:
+            matched[d] = t
+            taken.add(t)
     return matched

@@ -1,13 +1,14 @@
-"""Flatten truth and prediction datasets into per-detection and per-truth arrays, matched once per scan."""
+"""Flatten truth and prediction datasets into per-detection and per-truth arrays, matched once for all scans."""
 
 from __future__ import annotations
 
 import sys
+from itertools import chain
 from dataclasses import dataclass
 
 import numpy as np
 
-from spinedet.eval.matching import froc_labels, greedy_matches, hit_quality
+from spinedet.eval.matching import froc_truths, greedy_matches, hit_pairs
 
 
 @dataclass
@@ -30,8 +31,20 @@ class DetectionTable:
         return len(self.truth_patient)
 
 
-def _entries(scan: dict, classes: set[str] | None) -> list[dict]:
-    return [f for f in scan.get("findings", []) if classes is None or f["class"] in classes]
+def _flat(scans: list[dict], classes) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """(boxes (K, 6), scan index (K,), entries) of the findings of `scans` in `classes` (all if None), in order."""
+    flat = [f for s in scans for f in s.get("findings", ())]
+    scan_index = np.repeat(np.arange(len(scans)), [len(s.get("findings", ())) for s in scans])
+    if classes is not None:
+        keep = np.array([f["class"] in classes for f in flat], bool)
+        flat = [f for f, k in zip(flat, keep.tolist()) if k]
+        scan_index = scan_index[keep]
+    boxes = np.fromiter(chain.from_iterable(f["box_lps"] for f in flat), float, count=6 * len(flat)).reshape(-1, 6)
+    return boxes, scan_index, flat
+
+
+def _levels(entries: list[dict]) -> np.ndarray:
+    return np.array([f.get("level") or "" for f in entries], dtype=object)
 
 
 def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, center_hit: bool = False,
@@ -45,37 +58,20 @@ def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, c
         print(f"warning: {len(missing)} truth scan(s) have no predictions and count as empty: {shown}", file=sys.stderr)
     patients = sorted({s["patient"] for s in scans})
     patient_index = {p: i for i, p in enumerate(patients)}
-    det_cols: dict[str, list] = {"score": [], "patient": [], "froc": [], "match": [], "level": []}
-    truth_patient, truth_level, scan_patient = [], [], []
-    for scan in scans:
-        pid = patient_index[scan["patient"]]
-        scan_patient.append(pid)
-        truths = _entries(scan, classes)
-        preds = _entries(predicted.get(scan["id"], {}), classes)
-        offset = len(truth_patient)
-        truth_patient += [pid] * len(truths)
-        truth_level += [t.get("level") or "" for t in truths]
-        if not preds:
-            continue
-        scores = np.array([p["score"] for p in preds], float)
-        quality = hit_quality(np.array([p["box_lps"] for p in preds], float).reshape(-1, 6),
-                              np.array([t["box_lps"] for t in truths], float).reshape(-1, 6), iou_threshold, center_hit)
-        froc = froc_labels(quality)
-        match = greedy_matches(quality, scores)
-        det_cols["score"] += list(scores)
-        det_cols["patient"] += [pid] * len(preds)
-        det_cols["froc"] += list(np.where(froc >= 0, froc + offset, -1))
-        det_cols["match"] += list(np.where(match >= 0, match + offset, -1))
-        det_cols["level"] += [p.get("level") or "" for p in preds]
+    scan_patient = np.array([patient_index[s["patient"]] for s in scans], int)
+    truth_box, truth_scan, truths = _flat(scans, classes)
+    det_box, det_scan, dets = _flat([predicted.get(s["id"], {}) for s in scans], classes)
+    det_score = np.fromiter((d["score"] for d in dets), float, count=len(dets))
+    pairs = hit_pairs(det_box, det_scan, truth_box, truth_scan, iou_threshold, center_hit)
     return DetectionTable(
         n_scans=len(scans),
         patients=np.array(patients, dtype=object),
-        det_score=np.array(det_cols["score"], float),
-        det_patient=np.array(det_cols["patient"], int),
-        det_froc_truth=np.array(det_cols["froc"], int),
-        det_match=np.array(det_cols["match"], int),
-        det_level=np.array(det_cols["level"], dtype=object),
-        truth_patient=np.array(truth_patient, int),
-        truth_level=np.array(truth_level, dtype=object),
-        scan_patient=np.array(scan_patient, int),
+        det_score=det_score,
+        det_patient=scan_patient[det_scan],
+        det_froc_truth=froc_truths(*pairs, len(det_score)),
+        det_match=greedy_matches(*pairs, det_score),
+        det_level=_levels(dets),
+        truth_patient=scan_patient[truth_scan],
+        truth_level=_levels(truths),
+        scan_patient=scan_patient,
     )

@@ -15,6 +15,7 @@ def register(subparsers) -> None:
     p.add_argument("dataset", type=Path)
     p.add_argument("--out", type=Path, required=True, help="PNG file to write")
     p.add_argument("--per-center", type=int, default=2, help="patients shown per centre")
+    p.add_argument("--dpi", type=int, default=90)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=run)
 
@@ -94,7 +95,7 @@ def run(args) -> int:
     fig.suptitle(f"{args.dataset}: boxes (disc levels in blue; findings by class)", fontsize=8)
     fig.tight_layout()
     with atomic_path(args.out, args.overwrite) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=args.dpi, format="png")
     plt.close(fig)
     print(f"{args.out}: {len(rows)} patients")
     return 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spinedet.data.levels import ALL_LEVELS
 from spinedet.synth import anatomy, lesions, render, structures
 from spinedet.synth import tissues as T
 from spinedet.synth.acquisition import Stack, axial_stack, sagittal_stack
@@ -51,10 +52,11 @@ def make_patient(pid: str, profile: CentreProfile, rng: np.random.Generator) -> 
             "conus_z_mm": float(conus)}
     model = structures.build_model(spine, found, body)
     boxes = {
-        "discs": [(level, solid.tight_box_lps(36), (a, n)) for level, solid, a, n in model.disc_solids],
-        "lesions": [(lesion, solid.tight_box_lps(36), codes) for lesion, solid, codes in model.lesion_solids],
+        "discs": [(level, solid.tight_box_lps(32), (a, n)) for level, solid, a, n in model.disc_solids
+                  if level in ALL_LEVELS],
+        "lesions": [(lesion, solid.tight_box_lps(32), codes) for lesion, solid, codes in model.lesion_solids],
     }
-    marrow = 0.8 + 0.4 * lesions.age_factor(age) + rng.normal(0, 0.05)
+    marrow = (0.8 + 0.4 * lesions.age_factor(age) + rng.normal(0, 0.05)) * (1.0 if profile.region == "lumbar" else 0.6)
     return Patient(pid, age, spine, found, model, float(marrow), boxes)
 
 

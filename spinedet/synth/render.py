@@ -45,38 +45,43 @@ def ideal_signal(labels: np.ndarray, lut: np.ndarray, texture: np.ndarray, field
 
 
 def texture_field(rng: np.random.Generator, shape: tuple, pixel_mm: float, grain_mm: float = 7.0) -> np.ndarray:
-    """A smooth Gaussian field of unit variance per slice, with a grain of about `grain_mm`."""
+    """A smooth Gaussian field, independent per slice, with a grain of about `grain_mm` in the slice plane."""
     cells = max(2, int(round(shape[1] * pixel_mm / grain_mm)))
-    return _smooth_field(rng, shape, (shape[0], cells, cells)) * 1.6
+    coarse = rng.standard_normal((shape[0], cells, cells), dtype=np.float32)
+    rows, cols = _linear_weights(shape[1], cells), _linear_weights(shape[2], cells)
+    return 1.6 * np.matmul(np.matmul(rows, coarse), cols.T)
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple, coarse_shape: tuple) -> np.ndarray:
-    """A smooth random field on `shape`, by linear interpolation of a coarse Gaussian grid (float32)."""
-    from scipy.ndimage import zoom
-
-    coarse = rng.standard_normal(size=tuple(max(1, min(c, n)) for c, n in zip(coarse_shape, shape)), dtype=np.float32)
-    out = zoom(coarse, [n / c for n, c in zip(shape, coarse.shape)], order=1, grid_mode=True, mode="nearest")
-    return out[: shape[0], : shape[1], : shape[2]]
+def _linear_weights(n: int, cells: int) -> np.ndarray:
+    """(n, cells) weights that linearly interpolate `cells` evenly spread values onto `n` samples."""
+    position = np.linspace(0.0, cells - 1.0, n)
+    lower = np.minimum(position.astype(int), cells - 2)
+    frac = (position - lower).astype(np.float32)
+    w = np.zeros((n, cells), np.float32)
+    w[np.arange(n), lower] = 1.0 - frac
+    w[np.arange(n), lower + 1] = frac
+    return w
 
 
 def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.random.Generator) -> np.ndarray:
     """Bias field, motion ghosts, Rician noise and the vendor's integer scale, as int16."""
-    s = signal.astype(np.float32)
-    rows = np.linspace(-1, 1, s.shape[1])[None, :, None]
-    cols = np.linspace(-1, 1, s.shape[2])[None, None, :]
-    slices = np.linspace(-1, 1, s.shape[0])[:, None, None]
-    posterior = cols if stack.view == "sagittal" else rows  # spine coils lie behind the patient
+    s = np.asarray(signal, np.float32)
+    rows, cols, slices = (np.linspace(-1, 1, n, dtype=np.float32) for n in (s.shape[1], s.shape[2], s.shape[0]))
     c = rng.normal(size=4)
-    log_bias = profile.bias * (0.6 * posterior + 0.3 * c[0] * rows + 0.3 * c[1] * cols + 0.15 * c[2] * slices
-                               - 0.25 * (rows**2 + cols**2) * (1 + 0.3 * c[3]))
-    s = s * np.exp(log_bias).astype(np.float32)
+    radial = -0.25 * (1 + 0.3 * c[3])
+    posterior_rows, posterior_cols = (0.0, 0.6) if stack.view == "sagittal" else (0.6, 0.0)  # coils behind
+    # the log bias is a sum of per-axis terms, so the field is an outer product of three 1D factors
+    f_rows = np.exp(profile.bias * ((posterior_rows + 0.3 * c[0]) * rows + radial * rows**2))
+    f_cols = np.exp(profile.bias * ((posterior_cols + 0.3 * c[1]) * cols + radial * cols**2))
+    f_slices = np.exp(profile.bias * 0.15 * c[2] * slices)
+    s = s * f_slices[:, None, None] * f_rows[None, :, None] * f_cols[None, None, :]
     pe_axis = 2 if stack.view == "sagittal" else 1
     shift = s.shape[pe_axis] // int(rng.integers(3, 7))
-    s = s + profile.ghost * (np.roll(s, shift, axis=pe_axis) + np.roll(s, -shift, axis=pe_axis)) / 2
+    s += (profile.ghost / 2) * (np.roll(s, shift, axis=pe_axis) + np.roll(s, -shift, axis=pe_axis))
     sigma = float(s[s > 0.05 * s.max()].mean()) / profile.snr
     real = s + sigma * rng.standard_normal(s.shape, dtype=np.float32)
     imag = sigma * rng.standard_normal(s.shape, dtype=np.float32)
-    out = np.sqrt(real * real + imag * imag) * profile.vendor_scale
+    out = np.sqrt(real * real + imag * imag) * np.float32(profile.vendor_scale)
     return np.clip(np.rint(out), 0, 32767).astype(np.int16)
 
 

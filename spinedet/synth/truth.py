@@ -23,8 +23,9 @@ def voxels_with(labels: np.ndarray, codes, sub_slices: int) -> np.ndarray:
     return hit.reshape(-1, sub_slices, *labels.shape[1:]).any(axis=1)
 
 
-def visible_box(box_lps, codes, labels: np.ndarray, stack: Stack, sub_slices: int) -> list[float] | None:
-    """The box clipped to the stack when enough of the structure's voxels are in it, else None."""
+def visible_box(box_lps, codes, counts: np.ndarray, stack: Stack, sub_slices: int) -> list[float] | None:
+    """The box clipped to the stack when the structure fills at least MIN_VISIBLE_VOXELS voxels' worth of
+    sub-slice samples in it (`counts`: samples per label code), else None."""
     if box_lps is None:
         return None
     cover = coverage_lps(stack)
@@ -33,7 +34,7 @@ def visible_box(box_lps, codes, labels: np.ndarray, stack: Stack, sub_slices: in
     hi = np.minimum(np.ceil(box_lps[3:] * 1000) / 1000, cover_hi)
     if np.any(hi - lo < 0.5):
         return None
-    if voxels_with(labels, codes, sub_slices).sum() < MIN_VISIBLE_VOXELS:
+    if counts[list(codes)].sum() < MIN_VISIBLE_VOXELS * sub_slices:
         return None
     return [float(v) for v in np.concatenate([lo, hi])]
 
@@ -41,13 +42,14 @@ def visible_box(box_lps, codes, labels: np.ndarray, stack: Stack, sub_slices: in
 def scan_truth(truth_boxes: dict, labels: np.ndarray, stack: Stack, sub_slices: int) -> tuple[list, list]:
     """(findings, discs) entries for dataset.json from precomputed patient boxes."""
     findings, discs = [], []
+    counts = np.bincount(labels.ravel(), minlength=256)
     for level, box, codes in truth_boxes["discs"]:
         if level in ALL_LEVELS:
-            clipped = visible_box(box, codes, labels, stack, sub_slices)
+            clipped = visible_box(box, codes, counts, stack, sub_slices)
             if clipped:
                 discs.append({"level": level, "box_lps": clipped})
     for lesion, box, codes in truth_boxes["lesions"]:
-        clipped = visible_box(box, codes, labels, stack, sub_slices)
+        clipped = visible_box(box, codes, counts, stack, sub_slices)
         if clipped:
             findings.append({"class": lesion.cls, "level": lesion.level, "box_lps": clipped, "detail": lesion.detail})
     return findings, discs

@@ -48,3 +48,21 @@ def test_refuses_non_empty_out_unless_overwrite(tmp_path, capsys):
     assert not (out / "dataset.json").exists()
     with pytest.raises(SpinedetError):
         generate(tmp_path / "x", "tiny", patients_per_centre=3)
+
+
+def test_label_maps_line_up_with_images(tmp_path):
+    from spinedet.io.image_file import read_volume
+    from spinedet.synth import tissues as T
+
+    path = generate(tmp_path / "l", "tiny", seed=2, labels=True, patients={"C1": {"train": 1}})
+    for scan in load_dataset(path)["scans"]:
+        image, affine = read_volume(path.parent / scan["image"])
+        labels, label_affine = read_volume(path.parent / scan["labels"])
+        assert labels.shape == image.shape and (label_affine == affine).all()
+        csf, muscle = image[labels == T.CSF], image[labels == T.MUSCLE]
+        assert csf.size and muscle.size and csf.mean() > 3 * muscle.mean()
+
+
+def test_cli_rejects_bad_workers(tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "w"), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err

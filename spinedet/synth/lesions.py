@@ -39,7 +39,7 @@ def sample_lesions(rng: np.random.Generator, region: str, age: float, healthy_p:
     lesions = []
     for level in REGION_LEVELS[region]:
         p = LEVEL_WEIGHT[level] * risk
-        degenerated = rng.random() < 0.45 * p
+        degenerated = rng.random() < 0.35 * p
         if degenerated:
             lesions.append(Lesion("degenerated_disc", level, "Pfirrmann IV-V", {
                 "height_loss": float(rng.uniform(0.2, 0.5)), "nucleus_t2_scale": float(rng.uniform(0.3, 0.55))}))

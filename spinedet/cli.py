@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "spinedet.commands.import_",
     "spinedet.commands.synth",
     "spinedet.commands.preview",
+    "spinedet.commands.train",
+    "spinedet.commands.study",
 )
 
 

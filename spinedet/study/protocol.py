@@ -92,8 +92,8 @@ def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str,
             "--out", str(run_dir), *plan.train_args]
     if init is not None:
         args += ["--init", str(init)]
-    if run_dir.exists() and not (run_dir / "model.json").exists():
-        args.append("--resume")
+    if (run_dir / "state").exists():
+        args.append("--resume")  # a stopped training continues where it stopped
     log.run(f"train-{name}", "spinedet " + shlex.join(args), lambda: _cli(args))
     return run_dir
 

@@ -1,0 +1,44 @@
+"""Training augmentation that keeps boxes right: window shifts, left-right flips, intensity, noise, bias, blur."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+# The canonical axis that runs patient right -> left in each view (flipping it mirrors the patient).
+LEFT_RIGHT_AXIS = {"sagittal": 0, "axial": 2, "coronal": 2}
+
+
+def flip_boxes(boxes: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """Corner boxes after reversing `axis` of length `size`: index i goes to size - 1 - i."""
+    out = boxes.copy()
+    out[:, axis], out[:, axis + 3] = size - 1 - boxes[:, axis + 3], size - 1 - boxes[:, axis]
+    return out
+
+
+def clip_boxes(boxes: np.ndarray, labels: np.ndarray, shape, min_kept: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes clipped to the volume [-0.5, n - 0.5]; boxes keeping less than `min_kept` of their volume are dropped."""
+    lo, hi = np.full(3, -0.5), np.asarray(shape, float) - 0.5
+    clipped = np.concatenate([np.clip(boxes[:, :3], lo, hi), np.clip(boxes[:, 3:], lo, hi)], axis=1)
+    volume = lambda b: np.clip(b[:, 3:] - b[:, :3], 0, None).prod(axis=1)  # noqa: E731
+    keep = volume(clipped) >= min_kept * np.maximum(volume(boxes), 1e-9)
+    return clipped[keep], labels[keep]
+
+
+def bias_field(shape, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """A smooth multiplicative field exp(sum of random linear and quadratic terms), about 1 +- strength."""
+    grids = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
+    log_field = sum(rng.uniform(-1, 1) * g + rng.uniform(-1, 1) * g**2 for g in grids)
+    return np.exp(strength * log_field / 3).astype(np.float32)
+
+
+def augment_intensity(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Contrast (gamma), scale and shift, bias field, through-plane blur and Gaussian noise, as centres differ."""
+    x = np.clip(array, 0, None) ** rng.uniform(0.7, 1.4)
+    x = x * bias_field(x.shape, rng, rng.uniform(0.0, 0.3))
+    if rng.random() < 0.3:
+        sigma = np.zeros(3)
+        sigma[rng.integers(3)] = rng.uniform(0.3, 1.0)
+        x = gaussian_filter(x, sigma)
+    x = x * rng.uniform(0.8, 1.2) + rng.uniform(-0.1, 0.1)
+    return (x + rng.normal(0, rng.uniform(0.0, 0.06), x.shape)).astype(np.float32)

@@ -1,8 +1,6 @@
 """Class-wise 3D NMS and disc centre thinning."""
 
-import numpy as np
-
-from spinedet.infer.nms import classwise_nms, suppress_close_centres
+from spinedet.infer.nms import classwise_nms, suppress_same_height
 
 
 def _det(cls, score, box):
@@ -35,10 +33,10 @@ def test_empty_and_bad_threshold():
         raise AssertionError("IoU threshold 1.5 accepted")
 
 
-def test_suppress_close_centres_keeps_best():
+def test_suppress_same_height_keeps_best():
     a = _det("disc", 0.5, [0, 0, 0, 10, 10, 4])
-    b = _det("disc", 0.9, [0, 0, 3, 10, 10, 7])  # centre 3 mm from a's
+    b = _det("disc", 0.9, [40, 30, 3, 50, 40, 7])  # 3 mm higher than a, far off to the side and back
     c = _det("disc", 0.4, [0, 0, 30, 10, 10, 34])
-    kept = suppress_close_centres([a, b, c], min_gap_mm=8.0)
+    kept = suppress_same_height([a, b, c], min_gap_mm=8.0)
     assert kept == [b, c]
-    assert np.isclose(len(suppress_close_centres([a, b, c], min_gap_mm=2.0)), 3)
+    assert len(suppress_same_height([a, b, c], min_gap_mm=2.0)) == 3

@@ -30,8 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--threshold", type=float, help="disease score threshold (default: each checkpoint's own)")
     p.add_argument("--disc-threshold", type=float, help="disc score threshold (default: the disease threshold)")
     p.add_argument("--nms-iou", type=float, default=0.3, help="class-wise 3D NMS IoU threshold (default 0.3)")
-    p.add_argument("--disc-gap-mm", type=float, default=8.0,
-                   help="discs closer than this (centre to centre, mm) are merged, keeping the best (default 8)")
+    p.add_argument("--disc-gap-mm", type=float,
+                   help="discs whose centres are closer than this in world z (mm) are merged, keeping the best "
+                   f"(default by region: {', '.join(f'{r} {g:g}' for r, g in F.DISC_GAP_MM.items())})")
     p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing outputs")
     p.set_defaults(func=run)
@@ -98,6 +99,9 @@ def run(args) -> int:
         raise SpinedetError(f"--nms-iou {args.nms_iou} is not in [0, 1]")
     out_dir = require_empty_dir(args.out, args.overwrite)
     jobs, notes = _resolve_jobs(args.input, metas, out_dir)
+    if args.input.suffix.lower() == ".json" and args.threshold is None:
+        notes.append("findings under each checkpoint's threshold are left out; for complete fROC/PR curves in "
+                     "`spinedet evaluate`, run with --threshold 0")
     for note in notes:
         print(note)
     staging = Path(tempfile.mkdtemp(prefix=".detect-", dir=out_dir))
@@ -108,7 +112,8 @@ def run(args) -> int:
             detections = []
             for m in job.models:
                 detections += F.above_threshold(predictors[m].predict(scan), *thresholds[m])
-            findings, discs = F.postprocess(detections, job.info["region"], args.nms_iou, args.disc_gap_mm)
+            findings, discs = F.postprocess(detections, job.info["region"], args.nms_iou,
+                                            args.disc_gap_mm or F.DISC_GAP_MM[job.info["region"]])
             if not args.no_overlays:
                 _overlays(scan, job, findings, discs, staging, overlay_map)
             records.append(F.scan_record(job.info, findings, discs))

@@ -9,9 +9,12 @@ from pathlib import Path
 from spinedet.atomic import write_text
 from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES, new_dataset, write_dataset
 from spinedet.infer.levels import assign_levels, name_discs
-from spinedet.infer.nms import classwise_nms, suppress_close_centres
+from spinedet.infer.nms import classwise_nms, suppress_same_height
 
 NOTICE = "Research software, not a medical device."
+# Default minimum cranio-caudal distance between two disc centres: about a third of the adjacent-disc spacing (lumbar and lower
+# thoracic discs lie 25-40 mm apart, cervical 15-20 mm), so only duplicates of one disc are merged.
+DISC_GAP_MM = {"lumbar": 12.0, "cervical": 6.0}
 CSV_COLUMNS = (
     ["scan_id", "class", "level", "score"]
     + [f"{a}{e}_mm" for e in "01" for a in "xyz"]
@@ -34,10 +37,10 @@ def postprocess(
 ) -> tuple[list[dict], list[dict]]:
     """Thresholded detections of one scan to (findings, discs): class-wise NMS, disc naming, finding levels.
 
-    Discs are also thinned so that no two centres are closer than `disc_gap_mm`.
+    Discs are also thinned so that no two centres are closer than `disc_gap_mm` in world z.
     """
     kept = classwise_nms(detections, iou_threshold)
-    discs = suppress_close_centres([d for d in kept if d["class"] == DISC_CLASS], disc_gap_mm)
+    discs = suppress_same_height([d for d in kept if d["class"] == DISC_CLASS], disc_gap_mm)
     discs = name_discs(discs, region)
     findings = assign_levels([d for d in kept if d["class"] != DISC_CLASS], discs)
     return findings, discs

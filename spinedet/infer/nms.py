@@ -24,12 +24,16 @@ def classwise_nms(detections: list[dict], iou_threshold: float) -> list[dict]:
     return sorted(kept, key=lambda d: -d["score"])
 
 
-def suppress_close_centres(detections: list[dict], min_gap_mm: float) -> list[dict]:
-    """Drop any detection whose LPS box centre lies within `min_gap_mm` of a higher-scoring one's (for discs)."""
+def suppress_same_height(detections: list[dict], min_gap_mm: float) -> list[dict]:
+    """Drop any detection whose box centre is within `min_gap_mm` in world z (cranio-caudal) of a better one's.
+
+    For discs: two discs cannot share a height whatever their left-right or front-back offset, and levels are
+    counted along world z too.
+    """
     kept: list[dict] = []
     for d in sorted(detections, key=lambda d: -d["score"]):
-        centre = box_centre(d["box_lps"])
-        if all(np.linalg.norm(centre - box_centre(k["box_lps"])) >= min_gap_mm for k in kept):
+        z = box_centre(d["box_lps"])[2]
+        if all(abs(z - box_centre(k["box_lps"])[2]) >= min_gap_mm for k in kept):
             kept.append(d)
     return kept
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from spinedet.data.levels import level_index
-from spinedet.io.geometry import box_voxel_to_world, box_world_to_voxel, voxel_box_of_mask
+from spinedet.io.geometry import box_voxel_to_world, box_world_to_voxel, voxel_box_of_mask, voxel_to_world
 from spinedet.synth.cohort import patient_rng
 from spinedet.synth.patient import make_patient, render_scan
 from spinedet.synth.scanner import CENTRES, coarsened
-from spinedet.synth.truth import voxels_with
+from spinedet.synth.truth import coverage_lps, voxels_with
 
 SUB = 3
 
@@ -43,16 +43,36 @@ def test_finding_boxes_inside_volume_and_around_lesion_voxels(rendered):
         codes = {(les.cls, les.level): c for les, _, c in patient.truth_boxes["lesions"]}
         for scan in scans.values():
             shape = np.array(scan.image.shape)
+            cover = coverage_lps(scan.stack)
+            normal = scan.affine[:3, 0] / np.linalg.norm(scan.affine[:3, 0])
+            slack = 0.5 * scan.stack.thickness_mm * np.abs(normal) + 1e-6  # a voxel centre vs its sub-slices
+            tilted = np.count_nonzero(np.abs(scan.affine[:3, :3]) > 1e-9) > 3
             for f in scan.findings:
-                vbox = box_world_to_voxel(f["box_lps"], scan.affine)
-                assert np.all(vbox[:3] >= -0.5 - 1e-6) and np.all(vbox[3:] <= shape - 0.5 + 1e-6), f
+                box = np.asarray(f["box_lps"])
+                assert np.all(box[:3] >= cover[:3]) and np.all(box[3:] <= cover[3:]), f
+                if not tilted:  # an axis-aligned world box maps exactly into an axis-aligned stack
+                    vbox = box_world_to_voxel(box, scan.affine)
+                    assert np.all(vbox[:3] >= -0.5 - 1e-6) and np.all(vbox[3:] <= shape - 0.5 + 1e-6), f
                 mask = voxels_with(scan.labels, codes[(f["class"], f["level"])], SUB)
                 assert mask.any()
                 idx = np.argwhere(_majority_mask(scan, codes[(f["class"], f["level"])]))
                 if idx.size:
-                    assert np.all(idx >= vbox[:3] - 1e-6) and np.all(idx <= vbox[3:] + 1e-6), f
+                    centres = voxel_to_world(idx, scan.affine)
+                    assert np.all(centres >= box[:3] - slack) and np.all(centres <= box[3:] + slack), f
                     checked += 1
     assert checked > 0
+
+
+def test_cervical_axial_stack_is_tilted_to_the_discs(rendered):
+    for patient, scans in rendered:
+        ax = scans["axial"]
+        normal = ax.affine[:3, 0] / np.linalg.norm(ax.affine[:3, 0])
+        tilt = np.degrees(np.arctan2(normal[1], -normal[2]))
+        expected = 0.0
+        if patient.spine.region == "cervical":
+            discs = [d for d in patient.spine.discs if d.level in ("C3/C4", "C4/C5", "C5/C6", "C6/C7")]
+            expected = np.clip(np.degrees(np.mean([np.arctan2(-d.frame.w[1], d.frame.w[2]) for d in discs])), -14.9, 14.9)
+        assert abs(tilt - expected) < 0.1
 
 
 def test_lesion_voxels_agree_between_sagittal_and_axial(rendered):

@@ -20,24 +20,19 @@ class Stack:
     affine: np.ndarray
     thickness_mm: float
 
-    def axis_coords(self, sub_slices: int) -> list[tuple[int, np.ndarray]]:
-        """Per array axis: (world axis, world coordinates of its samples); slices get `sub_slices` samples each."""
-        out = []
-        for a in range(3):
-            column = self.affine[:3, a]
-            world_axis = int(np.argmax(np.abs(column)))
-            step = column[world_axis]
-            idx = np.arange(self.shape[a], dtype=float)
-            if a == 0:
-                spacing = abs(step)
-                offsets = (-0.5 + (np.arange(sub_slices) + 0.5) / sub_slices) * self.thickness_mm / spacing
-                idx = (idx[:, None] + offsets[None, :]).ravel()
-            out.append((world_axis, self.affine[world_axis, 3] + step * idx))
-        return out
+    def slice_positions(self, sub_slices: int) -> np.ndarray:
+        """Continuous slice indices of the sub-slice planes: `sub_slices` evenly through each slice's thickness."""
+        spacing = float(np.linalg.norm(self.affine[:3, 0]))
+        offsets = (-0.5 + (np.arange(sub_slices) + 0.5) / sub_slices) * self.thickness_mm / spacing
+        return (np.arange(self.shape[0], dtype=float)[:, None] + offsets[None, :]).ravel()
 
 
-def _stack(view: str, center_lps: np.ndarray, shape: tuple[int, int, int], spacing_mm: tuple, thickness_mm: float):
-    directions = CANONICAL_DIRECTIONS_LPS[view]
+def _stack(view: str, center_lps: np.ndarray, shape: tuple[int, int, int], spacing_mm: tuple, thickness_mm: float,
+           tilt_rad: float = 0.0):
+    """A stack in the view's canonical axes, rotated by `tilt_rad` about the patient's left-right axis."""
+    c, s = np.cos(tilt_rad), np.sin(tilt_rad)
+    rotation = np.array([[1.0, 0, 0], [0, c, -s], [0, s, c]])
+    directions = CANONICAL_DIRECTIONS_LPS[view] @ rotation.T
     affine = np.eye(4)
     affine[:3, :3] = directions.T * np.asarray(spacing_mm, float)
     affine[:3, 3] = center_lps - affine[:3, :3] @ ((np.asarray(shape, float) - 1) / 2)
@@ -57,15 +52,23 @@ def sagittal_stack(spine: Spine, profile: CentreProfile, rng: np.random.Generato
 
 
 def axial_stack(spine: Spine, profile: CentreProfile, rng: np.random.Generator) -> Stack:
-    """A contiguous axial stack from just above the first to just below the last disc of the protocol."""
+    """A contiguous axial stack from just above the first to just below the last disc of the protocol,
+    tilted to the mean plane of those discs (at most 15 deg) where the centre angles its axials."""
     p = profile.axial
     first, last = (disc_of_level(spine, lv) for lv in profile.axial_levels)
-    z_top = first.frame.origin[2] + first.height_mm / 2 + 8.0
-    z_bottom = last.frame.origin[2] - last.height_mm / 2 - 8.0
-    n_slices = int(np.ceil((z_top - z_bottom) / p.thickness_mm)) + 1
+    names = [d.level for d in spine.discs]
+    covered = spine.discs[names.index(first.level): names.index(last.level) + 1]
+    tilt = 0.0
+    if profile.axial_tilt:
+        tilt = float(np.clip(np.mean([np.arctan2(-d.frame.w[1], d.frame.w[2]) for d in covered]), -0.26, 0.26))
+    normal = np.array([0.0, -np.sin(tilt), np.cos(tilt)])  # superior normal of the tilted slices
+    top = first.frame.origin @ normal + first.height_mm / 2 + 8.0
+    bottom = last.frame.origin @ normal - last.height_mm / 2 - 8.0
+    n_slices = int(np.ceil((top - bottom) / p.thickness_mm)) + 1
     mid = 0.5 * (first.frame.origin + last.frame.origin)
-    canal_y = mid[1] + 0.5 * first.depth_mm + (10.0 if spine.region == "lumbar" else 6.0)
-    center = np.array([rng.normal(0, 2.0), canal_y + rng.normal(0, 4), 0.5 * (z_top + z_bottom)])
+    canal = mid + (0.5 * first.depth_mm + (10.0 if spine.region == "lumbar" else 6.0)) * first.frame.u
+    center = canal + normal * (0.5 * (top + bottom) - canal @ normal)
+    center = center + np.array([rng.normal(0, 2.0), rng.normal(0, 4), 0.0])
     n = int(round(p.fov_mm / p.pixel_mm))
     return _stack("axial", center, (n_slices, n, n), (p.thickness_mm + p.gap_mm, p.pixel_mm, p.pixel_mm),
-                  p.thickness_mm)
+                  p.thickness_mm, tilt)

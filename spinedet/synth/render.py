@@ -5,32 +5,48 @@ from __future__ import annotations
 import numpy as np
 
 from spinedet.synth import tissues as T
+from spinedet.io.geometry import box_world_to_voxel
 from spinedet.synth.acquisition import Stack
 from spinedet.synth.scanner import CentreProfile
 from spinedet.synth.structures import Model
+from spinedet.synth.truth import coverage_lps
 
 
 def paint_labels(model: Model, stack: Stack, sub_slices: int) -> np.ndarray:
     """Label codes (slices * sub_slices, rows, columns): each solid painted on its own bounding sub-block."""
-    coords = stack.axis_coords(sub_slices)
-    shape = tuple(c.size for _, c in coords)
-    labels = np.zeros(shape, np.uint8)
+    slice_pos = stack.slice_positions(sub_slices)
+    n_rows, n_cols = stack.shape[1:]
+    labels = np.zeros((slice_pos.size, n_rows, n_cols), np.uint8)
+    cover = coverage_lps(stack)
     for code, solid in model.paint:
         bounds = solid.bounds_lps()
-        block, world = [], [None, None, None]
-        for a, (wa, c) in enumerate(coords):
-            keep = np.nonzero((c >= bounds[wa]) & (c <= bounds[wa + 3]))[0]
-            if keep.size == 0:
-                break
-            block.append(slice(keep[0], keep[-1] + 1))
-            view_shape = [1, 1, 1]
-            view_shape[a] = keep.size
-            world[wa] = c[keep[0]: keep[-1] + 1].reshape(view_shape)
-        else:
-            mask = solid.inside(*world)
-            target = labels[tuple(block)]
-            target[np.broadcast_to(mask, target.shape)] = code
+        lo, hi = np.maximum(bounds[:3], cover[:3]), np.minimum(bounds[3:], cover[3:])
+        if np.any(lo > hi):
+            continue
+        vox = box_world_to_voxel(np.concatenate([lo, hi]), stack.affine)
+        keep = np.nonzero((slice_pos >= vox[0]) & (slice_pos <= vox[3]))[0]
+        r0, r1 = max(0, int(np.ceil(vox[1]))), min(n_rows - 1, int(np.floor(vox[4])))
+        c0, c1 = max(0, int(np.ceil(vox[2]))), min(n_cols - 1, int(np.floor(vox[5])))
+        if keep.size == 0 or r0 > r1 or c0 > c1:
+            continue
+        index = (slice_pos[keep[0]: keep[-1] + 1][:, None, None], np.arange(r0, r1 + 1.0)[None, :, None],
+                 np.arange(c0, c1 + 1.0)[None, None, :])
+        mask = solid.inside(*_world(stack.affine, index))
+        target = labels[keep[0]: keep[-1] + 1, r0: r1 + 1, c0: c1 + 1]
+        target[np.broadcast_to(mask, target.shape)] = code
     return labels
+
+
+def _world(affine: np.ndarray, index: tuple) -> list:
+    """World x, y, z of broadcastable voxel index arrays, leaving out zero terms so that arrays stay small."""
+    out = []
+    for w in range(3):
+        value = affine[w, 3]
+        for a in range(3):
+            if affine[w, a] != 0.0:
+                value = value + affine[w, a] * index[a]
+        out.append(np.asarray(value, float))
+    return out
 
 
 def ideal_signal(labels: np.ndarray, lut: np.ndarray, texture: np.ndarray, field: np.ndarray,

@@ -32,6 +32,7 @@ class CentreProfile:
     axial_levels: tuple[str, str]  # first and last disc the axial stack covers
     age_mean: float
     age_sd: float
+    axial_tilt: bool = False  # axial stack angled to the mean plane of the discs it covers
 
 
 CENTRES = {
@@ -43,10 +44,10 @@ CENTRES = {
                         ("L3/L4", "L5/S1"), 58.0, 13.0),
     "C3": CentreProfile("C3", "lumbar", 3.0, 4500, 120, 48.0, 0.4, 0.025, 9000.0,
                         StackProtocol(14, 3.5, 0.5, 0.55, 270), StackProtocol(0, 3.5, 0.0, 0.6, 170),
-                        ("L2/L3", "L5/S1"), 45.0, 14.0),
+                        ("L2/L3", "L5/S1"), 45.0, 14.0, axial_tilt=True),
     "C4": CentreProfile("C4", "cervical", 3.0, 3000, 90, 24.0, 0.4, 0.02, 1800.0,
                         StackProtocol(15, 3.0, 0.3, 0.55, 240), StackProtocol(0, 3.0, 0.0, 0.6, 200),
-                        ("C3/C4", "C6/C7"), 52.0, 13.0),
+                        ("C3/C4", "C6/C7"), 52.0, 13.0, axial_tilt=True),
 }
 
 

@@ -120,3 +120,29 @@ def test_detect_dataset_json(tmp_path, fake_models, capsys):
     assert validate(data, out) == []
     assert [(s["id"], s["patient"], s["center"], s.get("split")) for s in data["scans"]] == [("a", "p1", "C1", "test")]
     assert "1 of 2 scans match no model" in capsys.readouterr().out
+
+
+def test_failure_midway_leaves_nothing(tmp_path, fake_models, capsys):
+    (tmp_path / "images").mkdir()
+    _write_scan(tmp_path / "images" / "a.nii.gz")
+    (tmp_path / "images" / "b.nii.gz").write_bytes(b"not a nifti file")
+    scans = [{"id": sid, "patient": sid, "center": "C1", "region": "lumbar", "view": "sagittal",
+              "image": f"images/{sid}.nii.gz", "findings": []} for sid in ("a", "b")]
+    (tmp_path / "dataset.json").write_text(json.dumps({"format": "spinedet-dataset/1", "classes": ["herniation"],
+                                                      "scans": scans}))
+    out = tmp_path / "pred"
+    rc = cli.main(["detect", str(tmp_path / "dataset.json"), "--model", str(tmp_path / "sagittal-lumbar"),
+                   "--out", str(out)])
+    assert rc == 2
+    assert "b.nii.gz" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_scan_id_of_strips_image_suffixes():
+    from pathlib import Path
+
+    from spinedet.infer.inputs import scan_id_of
+
+    assert scan_id_of(Path("/x/sub-01_T2w.nii.gz")) == "sub-01_T2w"
+    assert scan_id_of(Path("a.b.mha")) == "a.b"
+    assert scan_id_of(Path("/study/SE000003")) == "SE000003"

@@ -66,7 +66,7 @@ def _draw_slice(scan: Scan, index: int, window, title: str, boxes: list[dict], p
             fill=False, edgecolor=colour, linewidth=1.4, linestyle="-" if crosses else ":",
         ))
         ax.text(b[5] * col_mm + 1.0, b[1] * row_mm, _label(det), color=colour, fontsize=7, va="top",
-                clip_on=True)
+                clip_on=True, bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.0, "edgecolor": "none"})
     ax.set_axis_off()
     fig.text(0.01, 1.0 - 0.02, title, fontsize=8, va="top", color="white")
     fig.text(0.01, 0.01, NOTICE, fontsize=7, va="bottom", color="#ff8080")

@@ -9,8 +9,6 @@ from spinedet.eval.curves import (FP_RATES, average_precision, best_f1_threshold
                                   pr_curve, prf, sensitivity_at)
 from spinedet.eval.table import DetectionTable
 
-CURVE_CI_MAX_DETECTIONS = 50_000  # above this, AP and CPM intervals are skipped (F1/P/R intervals still computed)
-
 
 def level_accuracy(table: DetectionTable, threshold: float) -> float | None:
     """Fraction of matched findings (score >= threshold) whose predicted level equals the truth's level."""
@@ -45,7 +43,7 @@ def group_metrics(table: DetectionTable, threshold: float | None = None, bootstr
         "level_accuracy": level_accuracy(table, threshold),
     }
     if bootstrap:
-        ci = bootstrap_ci(table, threshold, bootstrap, seed, len(table.det_score) <= CURVE_CI_MAX_DETECTIONS)
+        ci = bootstrap_ci(table, threshold, bootstrap, seed)
         result.update({f"{k}_ci": v for k, v in ci.items()})
     return result
 

@@ -64,19 +64,18 @@ def texture_field(rng: np.random.Generator, shape: tuple, pixel_mm: float, grain
     """A smooth Gaussian field, independent per slice, with a grain of about `grain_mm` in the slice plane."""
     cells = max(2, int(round(shape[1] * pixel_mm / grain_mm)))
     coarse = rng.standard_normal((shape[0], cells, cells), dtype=np.float32)
-    rows, cols = _linear_weights(shape[1], cells), _linear_weights(shape[2], cells)
-    return 1.6 * np.matmul(np.matmul(rows, coarse), cols.T)
+    return 1.6 * _interpolate(_interpolate(coarse, shape[1], axis=1), shape[2], axis=2)
 
 
-def _linear_weights(n: int, cells: int) -> np.ndarray:
-    """(n, cells) weights that linearly interpolate `cells` evenly spread values onto `n` samples."""
+def _interpolate(values: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """Linear interpolation of evenly spread samples along `axis` onto `n` samples (elementwise, no BLAS threads)."""
+    cells = values.shape[axis]
     position = np.linspace(0.0, cells - 1.0, n)
     lower = np.minimum(position.astype(int), cells - 2)
-    frac = (position - lower).astype(np.float32)
-    w = np.zeros((n, cells), np.float32)
-    w[np.arange(n), lower] = 1.0 - frac
-    w[np.arange(n), lower + 1] = frac
-    return w
+    frac_shape = [1] * values.ndim
+    frac_shape[axis] = n
+    frac = (position - lower).astype(np.float32).reshape(frac_shape)
+    return np.take(values, lower, axis=axis) * (1.0 - frac) + np.take(values, lower + 1, axis=axis) * frac
 
 
 def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.random.Generator) -> np.ndarray:

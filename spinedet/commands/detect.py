@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,7 +63,7 @@ def _thresholds(args, meta: dict) -> tuple[float, float]:
 
 def _overlays(scan, job: Job, findings, discs, staging: Path, out_map: dict) -> None:
     sid = job.info["id"]
-    folder = Path("overlays") / sid
+    folder = Path("overlays") / (re.sub(r"[^A-Za-z0-9._-]", "_", sid).lstrip(".") or "scan")
     window = intensity_window(scan.array)
     overview_png(scan, sid, findings, discs, window, staging / folder / "overview.png")
     for n, f in enumerate(findings):

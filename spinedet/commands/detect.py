@@ -13,8 +13,6 @@ from spinedet.atomic import require_empty_dir, write_text
 from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
 from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
-from spinedet.infer.predictor import Predictor
-from spinedet.infer.overlay import finding_png, intensity_window, overview_png
 from spinedet.io.load import load_scan
 
 
@@ -62,6 +60,8 @@ def _thresholds(args, meta: dict) -> tuple[float, float]:
 
 
 def _overlays(scan, job: Job, findings, discs, staging: Path, out_map: dict) -> None:
+    from spinedet.infer.overlay import finding_png, intensity_window, overview_png  # matplotlib: only when drawing
+
     sid = job.info["id"]
     folder = Path("overlays") / (re.sub(r"[^A-Za-z0-9._-]", "_", sid).lstrip(".") or "scan")
     window = intensity_window(scan.array)
@@ -88,7 +88,9 @@ def _publish(staging: Path, out_dir: Path) -> None:
         os.replace(staging / name, target)
 
 
-def _load_predictors(run_dirs: list[Path]) -> list[Predictor]:
+def _load_predictors(run_dirs: list[Path]) -> list:
+    from spinedet.infer.predictor import Predictor  # torch: imported only when detect runs
+
     return [Predictor.from_run(run_dir) for run_dir in run_dirs]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from monai.data.box_utils import non_max_suppression
 
 
 def classwise_nms(detections: list[dict], iou_threshold: float) -> list[dict]:
@@ -12,6 +11,8 @@ def classwise_nms(detections: list[dict], iou_threshold: float) -> list[dict]:
     Each detection is a dict with "class", "score" and "box_voxel" [i0, j0, k0, i1, j1, k1]; the survivors
     are returned sorted by descending score.
     """
+    from monai.data.box_utils import non_max_suppression  # here: importing MONAI takes seconds, the CLI stays quick
+
     if not 0.0 <= iou_threshold <= 1.0:
         raise ValueError(f"NMS IoU threshold must be in [0, 1], got {iou_threshold}")
     kept = []

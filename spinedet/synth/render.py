@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinedet.synth import tissues as T
 from spinedet.io.geometry import box_world_to_voxel
+from spinedet.synth import tissues as T
 from spinedet.synth.acquisition import Stack
 from spinedet.synth.scanner import CentreProfile
 from spinedet.synth.structures import Model
@@ -50,20 +50,29 @@ def _world(affine: np.ndarray, index: tuple) -> list:
 
 
 def ideal_signal(labels: np.ndarray, lut: np.ndarray, texture: np.ndarray, field: np.ndarray,
-                 sub_slices: int) -> np.ndarray:
+                 fat_streaks: np.ndarray, sub_slices: int) -> np.ndarray:
     """Noise-free textured signal, partial-volume averaged over the sub-slices of each slice.
 
-    `texture` is the amplitude per label, `field` a smooth unit field on the output grid (slices, rows, columns).
+    `texture` is the amplitude per label, `field` a smooth unit field on the output grid (slices, rows, columns),
+    `fat_streaks` the fat fraction (0-1) of the muscle at each output voxel (intramuscular fat).
     """
     shape = (-1, sub_slices, *labels.shape[1:])
-    s = lut[labels].reshape(shape) * (1.0 + texture[labels].reshape(shape) * field[:, None])
+    sub = labels.reshape(shape)
+    s = lut[sub] * (1.0 + texture[sub] * field[:, None])
+    s += (sub == T.MUSCLE) * (fat_streaks[:, None] * (lut[T.FAT] - lut[T.MUSCLE]))
     return np.maximum(s, 0.0).mean(axis=1)
 
 
-def texture_field(rng: np.random.Generator, shape: tuple, pixel_mm: float, grain_mm: float = 7.0) -> np.ndarray:
-    """A smooth Gaussian field, independent per slice, with a grain of about `grain_mm` in the slice plane."""
-    cells = max(2, int(round(shape[1] * pixel_mm / grain_mm)))
-    coarse = rng.standard_normal((shape[0], cells, cells), dtype=np.float32)
+def fat_streaks(rng: np.random.Generator, shape: tuple, pixel_mm: float, view: str) -> np.ndarray:
+    """Intramuscular fat fraction: thin streaks along the fibres (superior-inferior), dots across them."""
+    grain = (18.0, 3.0) if view == "sagittal" else (3.0, 3.0)
+    return np.clip(0.9 * (texture_field(rng, shape, pixel_mm, grain) / 1.6 - 1.1), 0.0, 0.6)
+
+
+def texture_field(rng: np.random.Generator, shape: tuple, pixel_mm: float, grain_mm=(7.0, 7.0)) -> np.ndarray:
+    """A smooth Gaussian field, independent per slice, with a grain of about `grain_mm` along rows and columns."""
+    cells = [max(2, int(round(shape[a] * pixel_mm / grain_mm[a - 1]))) for a in (1, 2)]
+    coarse = rng.standard_normal((shape[0], *cells), dtype=np.float32)
     return 1.6 * _interpolate(_interpolate(coarse, shape[1], axis=1), shape[2], axis=2)
 
 

@@ -39,7 +39,7 @@ CENTRES = {
     "C1": CentreProfile("C1", "lumbar", 3.0, 3500, 95, 26.0, 0.5, 0.015, 2200.0,
                         StackProtocol(15, 3.0, 0.3, 0.6, 280), StackProtocol(0, 4.0, 0.0, 0.65, 180),
                         ("L3/L4", "L5/S1"), 50.0, 14.0),
-    "C2": CentreProfile("C2", "lumbar", 1.5, 3000, 110, 14.0, 0.7, 0.04, 700.0,
+    "C2": CentreProfile("C2", "lumbar", 1.5, 2800, 85, 14.0, 0.7, 0.04, 700.0,
                         StackProtocol(13, 4.0, 0.4, 0.8, 300), StackProtocol(0, 4.0, 0.0, 0.8, 200),
                         ("L3/L4", "L5/S1"), 58.0, 13.0),
     "C3": CentreProfile("C3", "lumbar", 3.0, 4500, 120, 48.0, 0.4, 0.025, 9000.0,

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "spinedet.commands.preview",
     "spinedet.commands.train",
     "spinedet.commands.study",
+    "spinedet.commands.evaluate",
 )
 
 

@@ -21,10 +21,10 @@ def evaluate(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, cent
 
 
 def best_f1_threshold(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, center_hit: bool = False,
-                      classes=None) -> float:
+                      classes=None, warn: bool = True) -> float:
     """The score threshold maximising class-agnostic F1 on these data."""
     table = build_table(truth, predictions, iou_threshold=iou_threshold, center_hit=center_hit,
-                        classes=_disease(truth, classes))
+                        classes=_disease(truth, classes), warn=warn)
     return _best_f1_threshold(table)
 
 

@@ -5,7 +5,8 @@ Hit: a predicted disease box hits a truth box of the same scan when their 3D IoU
   ({hit_rule}). Headline metrics are class-agnostic over the disease classes; discs never count as disease.
 fROC: sensitivity against mean false positives per scan (LUNA16 convention: a detection hitting no truth is a
   false positive; a second detection of an already-found lesion is neither TP nor FP). Sensitivity is read
-  at 0.125, 0.25, 0.5, 1, 2, 4, 8 FP/scan; CPM is their mean (identical to monai.metrics.froc).
+  at 0.125, 0.25, 0.5, 1, 2, 4, 8 FP/scan; CPM is their mean (identical to monai.metrics.froc, which, as
+  the CAMELYON16 code, takes every distinct score but the lowest as a threshold).
 PR: VOC/COCO convention: detections taken by descending score, each truth matched once (best IoU among
   the free truths it hits), duplicates are false positives. AP is the area under the interpolated
   (monotone from the right) precision-recall curve over all points.

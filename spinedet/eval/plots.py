@@ -10,7 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from spinedet.atomic import atomic_path  # noqa: E402
-from spinedet.eval.curves import FP_RATES  # noqa: E402
+import numpy as np  # noqa: E402
+
+from spinedet.eval.curves import FP_RATES, sensitivity_at  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
@@ -20,11 +22,15 @@ def _save(fig, path: Path) -> None:
 
 
 def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
-    """Sensitivity against false positives per scan (log axis, 0.125-8), one curve per label."""
+    """Sensitivity against false positives per scan (log axis, 0.125-8), one curve per label, CPM in the legend.
+
+    Points are joined linearly, as monai.metrics.froc interpolates them to read the sensitivities.
+    """
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for label, c in curves.items():
         fps, sens = c["fps_per_scan"], c["sensitivity"]
-        line, = ax.step(fps[::-1], sens[::-1], where="post", label=label)
+        cpm = float(sensitivity_at(fps, sens).mean())
+        line, = ax.plot(fps[::-1], sens[::-1], label=f"{label} (CPM {cpm:.3f})")
         if c.get("operating_point"):
             ax.plot(*c["operating_point"]["froc"], "o", color=line.get_color())
     ax.set_xscale("log", base=2)
@@ -35,15 +41,18 @@ def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
     ax.set_ylabel("sensitivity")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     _save(fig, path)
 
 
 def plot_pr(curves: dict[str, dict], path: Path, title: str = "Precision-recall") -> None:
-    """Precision against recall, one curve per label, the operating point (threshold) marked."""
+    """Interpolated precision against recall (the curve whose area is AP), one per label, operating point marked."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for label, c in curves.items():
-        line, = ax.plot(c["recall"], c["precision"], label=f"{label} (AP {c.get('ap', float('nan')):.3f})")
+        recall = np.concatenate([[0.0], c["recall"]])
+        first = c["precision"][:1] if len(c["precision"]) else np.zeros(1)
+        precision = np.maximum.accumulate(np.concatenate([first, c["precision"]])[::-1])[::-1]
+        line, = ax.step(recall, precision, where="pre", label=f"{label} (AP {c.get('ap', float('nan')):.3f})")
         if c.get("operating_point"):
             ax.plot(*c["operating_point"]["pr"], "o", color=line.get_color())
     ax.set_xlim(0, 1.02)
@@ -52,5 +61,5 @@ def plot_pr(curves: dict[str, dict], path: Path, title: str = "Precision-recall"
     ax.set_ylabel("precision")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="best")
     _save(fig, path)

@@ -113,7 +113,10 @@ def _interp_rows(rate: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def resample_stats(table: DetectionTable, threshold: float, counts: np.ndarray, with_curves: bool = True,
                    prepared: tuple | None = None) -> dict[str, np.ndarray]:
-    """Precision, recall, F1 (and AP, CPM, sensitivity at each FP rate) of each resample (rows of patient counts)."""
+    """Precision, recall, F1 (and AP, CPM, sensitivity at each FP rate) of each resample (rows of patient counts).
+
+    Also the resample's number of truths and of detections kept at the threshold (weighted counts).
+    """
     n_patients = len(table.patients)
     kept = table.det_score >= threshold
     tp_p = np.bincount(table.det_patient[kept & (table.det_match >= 0)], minlength=n_patients)
@@ -123,7 +126,7 @@ def resample_stats(table: DetectionTable, threshold: float, counts: np.ndarray, 
     precision = np.where(det > 0, tp / np.maximum(det, 1), 0.0)
     recall = np.where(truth_w > 0, tp / np.maximum(truth_w, 1), 0.0)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
-    out = {"precision": precision, "recall": recall, "f1": f1}
+    out = {"precision": precision, "recall": recall, "f1": f1, "n_truths": truth_w, "n_kept": det}
     if with_curves:
         ap, froc = prepared or (_AP(table), _FROC(table))
         sens = froc(counts, counts @ np.bincount(table.scan_patient, minlength=n_patients), truth_w)
@@ -131,20 +134,37 @@ def resample_stats(table: DetectionTable, threshold: float, counts: np.ndarray, 
     return out
 
 
+def _defined(stats: dict[str, np.ndarray], key: str) -> np.ndarray:
+    """Resamples where the metric is defined: precision needs kept detections, F1 either, the others truths."""
+    if key == "precision":
+        return stats["n_kept"] > 0
+    if key == "f1":
+        return stats["n_kept"] + stats["n_truths"] > 0
+    return stats["n_truths"] > 0
+
+
 def bootstrap_ci(table: DetectionTable, threshold: float, n_resamples: int = 1000, seed: int = 0,
-                 with_curves: bool = True) -> dict[str, list[float]]:
-    """2.5th and 97.5th percentiles of precision, recall, F1 (and AP, CPM) over patient resamples."""
+                 with_curves: bool = True) -> dict[str, list[float] | None]:
+    """2.5th and 97.5th percentiles of precision, recall, F1 (and AP, CPM) over patient resamples.
+
+    A resample where a metric is undefined (no truths drawn for recall, AP, CPM; no kept detection for
+    precision) is left out of that metric's interval instead of counting as 0; None if it is never defined.
+    """
     n_patients = len(table.patients)
     if n_resamples <= 0 or n_patients == 0:
         return {}
     rng = np.random.default_rng(seed)
     prepared = (_AP(table), _FROC(table)) if with_curves else None
-    stats: dict[str, list[np.ndarray]] = {}
+    chunks: dict[str, list[np.ndarray]] = {}
     for start in range(0, n_resamples, CHUNK):
         size = min(CHUNK, n_resamples - start)
         counts = rng.multinomial(n_patients, np.full(n_patients, 1.0 / n_patients), size=size).astype(float)
         for k, v in resample_stats(table, threshold, counts, with_curves, prepared).items():
-            if k != "sensitivity_at_fp":
-                stats.setdefault(k, []).append(v)
-    return {k: [float(np.percentile(np.concatenate(v), 2.5)), float(np.percentile(np.concatenate(v), 97.5))]
-            for k, v in stats.items()}
+            chunks.setdefault(k, []).append(v)
+    stats = {k: np.concatenate(v) for k, v in chunks.items()}
+    out: dict[str, list[float] | None] = {}
+    for key in ("precision", "recall", "f1", "ap", "cpm"):
+        if key in stats:
+            values = stats[key][_defined(stats, key)]
+            out[key] = [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))] if len(values) else None
+    return out

@@ -89,3 +89,15 @@ def test_zero_volume_boxes_are_rejected_by_validation():
     problems = validate(data)
     assert problems == ["scan a.findings[0].box_lps: has zero or negative extent [0.0, 0.0, 0.0, 10.0, 0.0, 10.0] "
                         "(need x0<x1, y0<y1, z0<z1)"]
+
+
+def test_perfect_detections_at_one_score_follow_monai():
+    """Known consequence of MONAI's rule (the lowest distinct probability is no threshold): with every truth
+    found at one score and no false positive, the fROC has only its (0, 0) point, so CPM is 0 while AP is 1."""
+    truth = dataset([scan("a", [truth_box(cube(0)), truth_box(cube(50))])])
+    predictions = dataset([{"id": "a", "findings": [pred_box(cube(0), 1.0), pred_box(cube(50), 1.0)]}])
+    m = evaluate(truth, predictions)
+    assert (m["ap"], m["f1"], m["cpm"]) == (1.0, 1.0, 0.0)
+    # one missed truth (probability 0) restores the point: the two finds count, at 0 FP/scan
+    truth["scans"][0]["findings"].append(truth_box(cube(100)))
+    assert evaluate(truth, predictions)["cpm"] == pytest.approx(2 / 3)

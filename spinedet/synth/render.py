@@ -33,7 +33,7 @@ def paint_labels(model: Model, stack: Stack, sub_slices: int) -> np.ndarray:
                  np.arange(c0, c1 + 1.0)[None, None, :])
         mask = solid.inside(*_world(stack.affine, index))
         target = labels[keep[0]: keep[-1] + 1, r0: r1 + 1, c0: c1 + 1]
-        target[np.broadcast_to(mask, target.shape)] = code
+        np.copyto(target, np.uint8(code), where=mask)
     return labels
 
 
@@ -54,13 +54,15 @@ def ideal_signal(labels: np.ndarray, lut: np.ndarray, texture: np.ndarray, field
     """Noise-free textured signal, partial-volume averaged over the sub-slices of each slice.
 
     `texture` is the amplitude per label, `field` a smooth unit field on the output grid (slices, rows, columns),
-    `fat_streaks` the fat fraction (0-1) of the muscle at each output voxel (intramuscular fat).
+    `fat_streaks` the fat fraction (0-1) of the muscle at each output voxel (intramuscular fat). The fields do
+    not vary through a slice, so each term is averaged over the sub-slices first and then multiplied.
     """
-    shape = (-1, sub_slices, *labels.shape[1:])
-    sub = labels.reshape(shape)
-    s = lut[sub] * (1.0 + texture[sub] * field[:, None])
-    s += (sub == T.MUSCLE) * (fat_streaks[:, None] * (lut[T.FAT] - lut[T.MUSCLE]))
-    return np.maximum(s, 0.0).mean(axis=1)
+    sub = labels.reshape(-1, sub_slices, *labels.shape[1:])
+    mean = lambda table: table[sub].mean(axis=1, dtype=np.float32)  # noqa: E731
+    muscle = (sub == T.MUSCLE).mean(axis=1, dtype=np.float32)
+    s = mean(lut) + np.clip(field, -2.5, 2.5) * mean(lut * texture)
+    s += muscle * fat_streaks * (lut[T.FAT] - lut[T.MUSCLE])
+    return np.maximum(s, 0.0)
 
 
 def fat_streaks(rng: np.random.Generator, shape: tuple, pixel_mm: float, view: str) -> np.ndarray:
@@ -98,15 +100,27 @@ def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.ra
     f_rows = np.exp(profile.bias * ((posterior_rows + 0.3 * c[0]) * rows + radial * rows**2))
     f_cols = np.exp(profile.bias * ((posterior_cols + 0.3 * c[1]) * cols + radial * cols**2))
     f_slices = np.exp(profile.bias * 0.15 * c[2] * slices)
-    s = s * f_slices[:, None, None] * f_rows[None, :, None] * f_cols[None, None, :]
+    s = s * ((f_slices[:, None] * f_rows[None, :])[:, :, None] * f_cols[None, None, :]).astype(np.float32)
     pe_axis = 2 if stack.view == "sagittal" else 1
     shift = s.shape[pe_axis] // int(rng.integers(3, 7))
-    s += (profile.ghost / 2) * (np.roll(s, shift, axis=pe_axis) + np.roll(s, -shift, axis=pe_axis))
-    sigma = float(s[s > 0.05 * s.max()].mean()) / profile.snr
-    real = s + sigma * rng.standard_normal(s.shape, dtype=np.float32)
-    imag = sigma * rng.standard_normal(s.shape, dtype=np.float32)
-    out = np.sqrt(real * real + imag * imag) * np.float32(profile.vendor_scale)
-    return np.clip(np.rint(out), 0, 32767).astype(np.int16)
+    ghost = np.roll(s, shift, axis=pe_axis)
+    ghost += np.roll(s, -shift, axis=pe_axis)
+    ghost *= np.float32(profile.ghost / 2)
+    s += ghost
+    sigma = np.float32(np.mean(s, where=s > 0.05 * s.max()) / profile.snr)
+    real = rng.standard_normal(s.shape, dtype=np.float32)
+    real *= sigma
+    real += s
+    real *= real
+    imag = rng.standard_normal(s.shape, dtype=np.float32)
+    imag *= sigma
+    imag *= imag
+    real += imag
+    np.sqrt(real, out=real)
+    real *= np.float32(profile.vendor_scale)
+    np.rint(real, out=real)
+    np.clip(real, 0, 32767, out=real)
+    return real.astype(np.int16)
 
 
 def lookup(model: Model, profile: CentreProfile, marrow_t2_scale: float) -> np.ndarray:

@@ -126,10 +126,11 @@ class Tube:
         f = lambda values: np.interp(zz, self.z_mm, values)  # noqa: E731
         du = (y - f(self.y_mm)) * f(self.cos_tilt) / f(self.semi_ap_mm)
         dv = (x - f(self.x_mm)) / f(self.semi_lr_mm)
-        m = du * du + dv * dv <= 1.0
+        dv2 = dv * dv
         if np.isfinite(self.z_range_mm[0]) or np.isfinite(self.z_range_mm[1]):
-            m = m & (zz >= self.z_range_mm[0]) & (zz <= self.z_range_mm[1])
-        return m
+            outside = (zz < self.z_range_mm[0]) | (zz > self.z_range_mm[1])
+            dv2 = np.where(outside, np.inf, dv2)  # on the small arrays, before broadcasting to the block
+        return du * du + dv2 <= 1.0
 
     def bounds_lps(self) -> np.ndarray:
         r_ap = self.semi_ap_mm / np.maximum(self.cos_tilt, 0.2)

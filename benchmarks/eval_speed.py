@@ -35,7 +35,8 @@ def make_cohort(n_scans: int, preds_per_scan: int, seed: int = 0) -> tuple[dict,
         pred_scans.append({"id": sid, "findings": [
             {"class": DISEASE_CLASSES[c], "box_lps": b, "score": s} for c, b, s in
             zip(classes[n].tolist(), pred_boxes[n].tolist(), scores[n].tolist())]})
-    return {"classes": list(DISEASE_CLASSES), "scans": truth_scans}, {"classes": list(DISEASE_CLASSES), "scans": pred_scans}
+    classes = list(DISEASE_CLASSES)
+    return {"classes": classes, "scans": truth_scans}, {"classes": classes, "scans": pred_scans}
 
 
 def _timed(fn, repeats: int) -> tuple[float, float, dict]:

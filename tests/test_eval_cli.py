@@ -59,8 +59,8 @@ def test_outputs_groups_and_threshold_from(tmp_path, capsys):
 def test_by_class_center_rule_and_given_threshold(tmp_path):
     truth, predictions = _sets(2)
     out = tmp_path / "out"
-    assert main(["evaluate", str(_write(tmp_path, "t.json", truth)), str(_write(tmp_path, "p.json", predictions)), "--out",
-                 str(out), "--by", "class", "--center", "--threshold", "0.4", "--bootstrap", "0"]) == 0
+    assert main(["evaluate", str(_write(tmp_path, "t.json", truth)), str(_write(tmp_path, "p.json", predictions)),
+                 "--out", str(out), "--by", "class", "--center", "--threshold", "0.4", "--bootstrap", "0"]) == 0
     result = json.loads((out / "metrics.json").read_text())
     assert list(result["groups"]) == ["all", *truth["classes"]]
     bulge = evaluate(truth, predictions, classes=["bulge"], center_hit=True, score_threshold=0.4)

@@ -43,7 +43,8 @@ def report_markdown(result: dict) -> str:
     per_class = {label: m["ap_per_class"] for label, m in groups.items() if "ap_per_class" in m}
     if per_class:
         classes = list(next(iter(per_class.values())))
-        lines += ["", "## AP per class", "", "| group | " + " | ".join(classes) + " |", "|" + "---|" * (len(classes) + 1)]
+        lines += ["", "## AP per class", "", "| group | " + " | ".join(classes) + " |",
+                  "|" + "---|" * (len(classes) + 1)]
         lines += [f"| {label} | " + " | ".join(_num(ap[c]) for c in classes) + " |" for label, ap in per_class.items()]
     lines += ["", "## Figures", "", "![fROC](froc.png)", "", "![Precision-recall](pr.png)", "",
               "## Definitions", "", "```", definitions_text(s["iou_threshold"], s["center_hit"]).rstrip(), "```"]

@@ -26,21 +26,25 @@ def _by_patient(m: sparse.csr_matrix, counts: np.ndarray) -> np.ndarray:
 
 
 class _AP:
-    """AP of weighted resamples: precision is needed only where a true positive raises recall."""
+    """AP of weighted resamples, one PR point per distinct score; precision is needed only where recall rises.
+
+    Columns are the distinct scores holding a true positive (descending); a false positive counts from the
+    column of its own score or the next lower one (those below every true positive never matter).
+    """
 
     def __init__(self, table: DetectionTable):
-        order = np.argsort(-table.det_score, kind="stable")
-        is_tp = table.det_match[order] >= 0
-        patient = table.det_patient[order]
-        self.tp_patient = patient[is_tp]
-        run = np.cumsum(is_tp)[~is_tp]  # false positives are grouped by the number of true positives before them
-        before_last = run < len(self.tp_patient)
-        self.fp_runs = _incidence(patient[~is_tp][before_last], run[before_last],
-                                  (len(table.patients), len(self.tp_patient)))
+        is_tp = table.det_match >= 0
+        tp_scores = np.unique(table.det_score[is_tp])  # ascending
+        n_patients, columns = len(table.patients), len(tp_scores)
+        tp_column = columns - 1 - np.searchsorted(tp_scores, table.det_score[is_tp])
+        fp_column = columns - np.searchsorted(tp_scores, table.det_score[~is_tp], side="right")
+        kept = fp_column < columns
+        self.tp_bins = _incidence(table.det_patient[is_tp], tp_column, (n_patients, columns))
+        self.fp_bins = _incidence(table.det_patient[~is_tp][kept], fp_column[kept], (n_patients, columns))
 
     def __call__(self, counts: np.ndarray, truth_w: np.ndarray) -> np.ndarray:
-        w_tp = counts[:, self.tp_patient]
-        n = np.cumsum(_by_patient(self.fp_runs, counts) + w_tp, axis=1)
+        w_tp = _by_patient(self.tp_bins, counts)
+        n = np.cumsum(_by_patient(self.fp_bins, counts) + w_tp, axis=1)
         tp = np.cumsum(w_tp, axis=1)
         precision = np.where(n > 0, tp / np.maximum(n, 1e-12), 0.0)
         envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]

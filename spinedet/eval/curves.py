@@ -39,12 +39,18 @@ def sensitivity_at(fps_per_scan: np.ndarray, sensitivity: np.ndarray, rates=FP_R
 
 
 def pr_curve(table: DetectionTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(recall, precision, score) at each detection taken in descending score order (stable on ties)."""
+    """(recall, precision, score) at each distinct score, descending: the operating points a threshold can reach.
+
+    Detections are matched greedily by descending score (table.det_match); tied detections enter together,
+    so the curve and AP do not depend on the order of tied detections in the files.
+    """
     order = np.argsort(-table.det_score, kind="stable")
+    scores = table.det_score[order]
     tp = np.cumsum(table.det_match[order] >= 0)
     n = np.arange(1, len(order) + 1)
+    last_of_tie = np.append(scores[1:] != scores[:-1], True) if len(scores) else np.zeros(0, bool)
     recall = tp / table.n_truths if table.n_truths else np.zeros(len(order))
-    return recall, tp / n, table.det_score[order]
+    return recall[last_of_tie], (tp / n)[last_of_tie], scores[last_of_tie]
 
 
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
@@ -76,8 +82,5 @@ def best_f1_threshold(table: DetectionTable) -> float:
     if len(table.det_score) == 0 or table.n_truths == 0:
         return 1.0
     recall, precision, scores = pr_curve(table)
-    # only the last detection of a run of tied scores is an achievable operating point
-    last_of_tie = np.append(scores[1:] != scores[:-1], True)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
-    f1 = np.where(last_of_tie, f1, -1.0)
     return float(scores[int(np.argmax(f1))])

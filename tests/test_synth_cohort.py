@@ -66,3 +66,11 @@ def test_label_maps_line_up_with_images(tmp_path):
 def test_cli_rejects_bad_workers(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "w"), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_paper_preset_runs_small_with_overrides(tmp_path):
+    path = generate(tmp_path / "p", "paper", seed=0, patients={"C3": {"test": 1}}, min_pixel_mm=2.0,
+                    max_slices=10, sub_slices=2)
+    data = load_dataset(path)
+    assert data["synth"]["preset"] == "paper" and len(data["scans"]) == 2
+    assert {s["split"] for s in data["scans"]} == {"test"}

@@ -48,7 +48,7 @@ def make_patient(pid: str, profile: CentreProfile, rng: np.random.Generator) -> 
             dims["disc_mm"][k] *= 1.0 - lesion.params["height_loss"]
     spine = anatomy.build_spine(dims, profile.region, np.zeros(3))
     conus = anatomy.disc_of_level(spine, "L1/L2").frame.origin[2] + rng.normal(0, 12) if profile.region == "lumbar" else 0
-    body = {"size": dims["size"], "fat_mm": float(rng.uniform(8, 35) if profile.region == "lumbar" else rng.uniform(4, 14)),
+    body = {"size": dims["size"], "fat_mm": float(rng.uniform(8, 35) if profile.region == "lumbar" else rng.uniform(3, 9)),
             "conus_z_mm": float(conus)}
     model = structures.build_model(spine, found, body)
     boxes = {

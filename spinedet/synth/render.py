@@ -95,7 +95,7 @@ def acquire(signal: np.ndarray, stack: Stack, profile: CentreProfile, rng: np.ra
     rows, cols, slices = (np.linspace(-1, 1, n, dtype=np.float32) for n in (s.shape[1], s.shape[2], s.shape[0]))
     c = rng.normal(size=4)
     radial = -0.25 * (1 + 0.3 * c[3])
-    posterior_rows, posterior_cols = (0.0, 0.6) if stack.view == "sagittal" else (0.6, 0.0)  # coils behind
+    posterior_rows, posterior_cols = (0.0, 1.0) if stack.view == "sagittal" else (1.0, 0.0)  # coils behind
     # the log bias is a sum of per-axis terms, so the field is an outer product of three 1D factors
     f_rows = np.exp(profile.bias * ((posterior_rows + 0.3 * c[0]) * rows + radial * rows**2))
     f_cols = np.exp(profile.bias * ((posterior_cols + 0.3 * c[1]) * cols + radial * cols**2))

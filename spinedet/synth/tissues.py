@@ -20,7 +20,7 @@ RELAXATION = {
     #                 PD    T1@1.5 T2@1.5  T1@3  T2@3
     AIR:            (0.00,  1000,   1,    1000,   1),
     FAT:            (0.95,   290,  150,    380,  133),
-    SOFT:           (0.80,   800,   60,   1200,   55),
+    SOFT:           (0.65,   800,   50,   1200,   45),
     MUSCLE:         (0.70,  1010,   44,   1420,   40),
     CORTEX:         (0.06,  1000,    2,   1000,    2),
     MARROW:         (0.85,   550,  115,    690,  105),
@@ -38,7 +38,7 @@ HERNIATION = (0.80, 1000, 85, 1250, 75)
 
 
 # Relative amplitude of each tissue's smooth texture (marrow heterogeneity, fatty streaks in muscle, bowel).
-TEXTURE = {FAT: 0.08, SOFT: 0.35, MUSCLE: 0.3, MARROW: 0.18, POSTERIOR_BONE: 0.2, EPIDURAL_FAT: 0.1}
+TEXTURE = {FAT: 0.08, SOFT: 0.25, MUSCLE: 0.3, MARROW: 0.18, POSTERIOR_BONE: 0.2, EPIDURAL_FAT: 0.1}
 
 
 def texture_table(extra_codes) -> np.ndarray:

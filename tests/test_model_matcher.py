@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 import torch
 
 from spinedet.model.detector import build_detector
@@ -29,11 +30,16 @@ def test_matching_is_the_minimum_cost_assignment():
     assert sorted(zip(cols.tolist(), rows.tolist())) == list(enumerate(best))
 
 
-def test_loss_falls_when_fitting_one_batch():
+@pytest.mark.parametrize("two_stage", [False, True])
+def test_loss_falls_when_fitting_one_batch(two_stage):
     torch.manual_seed(0)
     config = micro_config()
+    config["model"]["two_stage"] = two_stage
     model = build_detector(config, 5)
     x = torch.randn(2, 1, 16, 48, 32)
+    out = model(x)
+    assert out["logits"].shape == (2, 12, 5) and out["boxes"].shape == (2, 12, 6) and len(out["aux"]) == 1
+    assert ("enc" in out) == two_stage and bool(((out["boxes"] > 0) & (out["boxes"] < 1)).all())
     targets = [{"labels": torch.tensor([4, 0]), "boxes": torch.tensor([[0.5, 0.4, 0.5, 0.2, 0.1, 0.3],
                                                                         [0.5, 0.6, 0.6, 0.2, 0.1, 0.1]])},
                {"labels": torch.tensor([4]), "boxes": torch.tensor([[0.3, 0.5, 0.5, 0.3, 0.1, 0.3]])}]

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from spinedet.cli import main
+from spinedet.data.dataset import validate as validate_dataset
 from spinedet.infer.predictor import Predictor
 from spinedet.io.load import load_scan
 from spinedet.train.checkpoint import load_run
@@ -44,6 +45,11 @@ def test_train_writes_a_loadable_run_and_predicts(tiny_cohort, micro, tmp_path):
     for d in detections:
         assert d["class"] in meta["classes"] and d["score"] >= 0.05
         assert all(a < b for a, b in zip(d["box_lps"][:3], d["box_lps"][3:]))
+    predictions = Predictor(model, meta).predict_dataset(tiny_cohort, lambda e: e["split"] == "val", nms_iou=0.3)
+    assert validate_dataset(predictions, tiny_cohort.parent) == []
+    assert [s["id"] for s in predictions["scans"]] == [
+        s["id"] for s in json.loads(tiny_cohort.read_text())["scans"] if s["split"] == "val"]
+    assert all(d["score"] >= 0.05 for s in predictions["scans"] for d in s["findings"] + s["discs"])
     assert _train(tiny_cohort, tmp_path / "run", micro) == 2  # never overwrites a run
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
+from spinedet.data.dataset import DISC_CLASS, image_path, load_dataset
 from spinedet.data.preprocess import prepare
+from spinedet.infer.nms import classwise_nms
 from spinedet.io import geometry
+from spinedet.io.load import load_scan
 from spinedet.io.scan import Scan
 from spinedet.model.box_ops import normalised_to_voxel
 from spinedet.train.checkpoint import load_run
@@ -61,3 +65,24 @@ class Predictor:
     def predict(self, scan: Scan) -> list[dict]:
         """Detections (disease classes and disc) above the score floor, best first, without NMS."""
         return detect_scan(self.model, self.meta, scan, self.score_floor)
+
+    def predict_dataset(self, dataset_path: str | Path, scan_filter: Callable[[dict], bool] | None = None,
+                        nms_iou: float | None = None) -> dict:
+        """A predictions dataset (dataset.json schema) over the entries `scan_filter` accepts (all by default):
+        findings and discs with their scores above the floor; class-wise NMS at `nms_iou` if given, else none."""
+        data = load_dataset(dataset_path)
+        scans = []
+        for entry in data["scans"]:
+            if scan_filter is not None and not scan_filter(entry):
+                continue
+            scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
+            detections = self.predict(scan)
+            if nms_iou is not None:
+                detections = classwise_nms(detections, nms_iou)
+            keys = ("score", "box_lps", "box_voxel")
+            info = {k: entry[k] for k in ("id", "patient", "center", "region", "view", "image", "split") if k in entry}
+            scans.append({**info,
+                          "findings": [{"class": d["class"], **{k: d[k] for k in keys}} for d in detections
+                                       if d["class"] != DISC_CLASS],
+                          "discs": [{k: d[k] for k in keys} for d in detections if d["class"] == DISC_CLASS]})
+        return {"format": data.get("format", "spinedet-dataset/1"), "classes": list(data["classes"]), "scans": scans}

@@ -38,11 +38,12 @@ def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) 
 
 
 def set_loss(outputs: dict, targets: list[dict], weights: dict) -> tuple[torch.Tensor, dict]:
-    """Weighted total over the last and every auxiliary decoder layer, and the last layer's parts (floats)."""
+    """Weighted total over the last and every auxiliary decoder layer (and the encoder's proposals, if any),
+    and the last layer's parts (floats)."""
     num_boxes = max(1.0, float(sum(len(t["labels"]) for t in targets)))
     total = 0.0
     parts = {}
-    for n, out in enumerate([outputs] + list(outputs.get("aux", []))):
+    for n, out in enumerate([outputs] + list(outputs.get("aux", [])) + ([outputs["enc"]] if "enc" in outputs else [])):
         losses = layer_loss(out, targets, weights, num_boxes)
         total = total + sum(weights[k] * v for k, v in losses.items())
         if n == 0:

@@ -1,27 +1,20 @@
-"""Validation during training: predict the validation scans, post-process as detect does, evaluate."""
+"""Validation during training: predict the validation scans with class-wise NMS, evaluate class-agnostically."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from spinedet.data.dataset import DISC_CLASS, image_path
+from spinedet.data.dataset import DISC_CLASS
 from spinedet.eval import best_f1_threshold, evaluate
-from spinedet.infer.nms import classwise_nms
-from spinedet.infer.predictor import detect_scan
-from spinedet.io.load import load_scan
+from spinedet.infer.predictor import Predictor
 
 NMS_IOU = 0.3
 
 
 def predictions_for(model, meta: dict, dataset_path: Path, entries: list[dict]) -> dict:
-    """A predictions dataset over `entries`: every finding above the score floor after class-wise NMS."""
-    floor = float(meta["config"]["train"].get("score_floor", 0.05))
-    scans = []
-    for entry in entries:
-        scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
-        kept = classwise_nms([d for d in detect_scan(model, meta, scan, floor) if d["class"] != DISC_CLASS], NMS_IOU)
-        scans.append({"id": entry["id"], "findings": [{k: d[k] for k in ("class", "score", "box_lps")} for d in kept]})
-    return {"scans": scans}
+    """A predictions dataset over `entries`: every finding and disc above the score floor after class-wise NMS."""
+    ids = {e["id"] for e in entries}
+    return Predictor(model, meta).predict_dataset(dataset_path, lambda e: e["id"] in ids, nms_iou=NMS_IOU)
 
 
 def validate(model, meta: dict, dataset_path: Path, entries: list[dict]) -> dict:

@@ -45,7 +45,7 @@ def hit_pairs(det_box: np.ndarray, det_scan: np.ndarray, truth_box: np.ndarray, 
     per_det = truth_count[det_scan]
     pair_det = np.repeat(np.arange(len(det_scan)), per_det)
     first = np.cumsum(per_det) - per_det
-    pair_truth = np.repeat(truth_start[det_scan], per_det) + np.arange(len(pair_det)) - np.repeat(first, per_det)
+    pair_truth = np.repeat(truth_start[det_scan] - first, per_det) + np.arange(len(pair_det))
     quality = _quality(det_box[pair_det], truth_box[pair_truth], iou_threshold, center_hit)
     hit = quality >= 0
     return pair_det[hit], pair_truth[hit], quality[hit]

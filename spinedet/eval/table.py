@@ -21,7 +21,7 @@ class DetectionTable:
     det_patient: np.ndarray  # (N,) index into patients
     det_froc_truth: np.ndarray  # (N,) truth it hits best (fROC, LUNA16 style), -1 if none
     det_match: np.ndarray  # (N,) truth matched greedily (PR, VOC/COCO style), -1 if false positive
-    det_level: np.ndarray  # (N,) predicted level or ""
+    det_level: np.ndarray  # (N,) predicted level of a matched detection, else "" (only those are compared)
     truth_patient: np.ndarray  # (T,)
     truth_level: np.ndarray  # (T,) level or ""
     scan_patient: np.ndarray  # (S,)
@@ -63,14 +63,18 @@ def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, c
     det_box, det_scan, dets = _flat([predicted.get(s["id"], {}) for s in scans], classes)
     det_score = np.fromiter((d["score"] for d in dets), float, count=len(dets))
     pairs = hit_pairs(det_box, det_scan, truth_box, truth_scan, iou_threshold, center_hit)
+    det_match = greedy_matches(*pairs, det_score)
+    det_level = np.full(len(dets), "", dtype=object)
+    matched = np.flatnonzero(det_match >= 0)
+    det_level[matched] = [dets[n].get("level") or "" for n in matched.tolist()]
     return DetectionTable(
         n_scans=len(scans),
         patients=np.array(patients, dtype=object),
         det_score=det_score,
         det_patient=scan_patient[det_scan],
         det_froc_truth=froc_truths(*pairs, len(det_score)),
-        det_match=greedy_matches(*pairs, det_score),
-        det_level=_levels(dets),
+        det_match=det_match,
+        det_level=det_level,
         truth_patient=scan_patient[truth_scan],
         truth_level=_levels(truths),
         scan_patient=scan_patient,

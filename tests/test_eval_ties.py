@@ -41,7 +41,8 @@ def test_ap_does_not_depend_on_file_order():
         for scan_order in (rng.permutation(8) for _ in range(3)):
             shuffled = [{**predictions["scans"][k], "findings": [predictions["scans"][k]["findings"][j] for j in
                          rng.permutation(len(predictions["scans"][k]["findings"]))]} for k in scan_order]
-            m = evaluate({**truth, "scans": [truth["scans"][k] for k in scan_order]}, {**predictions, "scans": shuffled})
+            reordered = {**truth, "scans": [truth["scans"][k] for k in scan_order]}
+            m = evaluate(reordered, {**predictions, "scans": shuffled})
             for key in ("ap", "cpm", "precision", "recall", "f1", "threshold"):
                 assert m[key] == pytest.approx(expected[key], abs=1e-12), key
 

@@ -22,7 +22,8 @@ def froc_probs(table: DetectionTable) -> tuple[np.ndarray, np.ndarray]:
     return fp_probs, tp_probs
 
 
-def froc_curve(fp_probs: np.ndarray, tp_probs: np.ndarray, n_truths: int, n_scans: int) -> tuple[np.ndarray, np.ndarray]:
+def froc_curve(fp_probs: np.ndarray, tp_probs: np.ndarray, n_truths: int,
+               n_scans: int) -> tuple[np.ndarray, np.ndarray]:
     """(false positives per scan, sensitivity), identical to monai.metrics.froc.compute_froc_curve_data."""
     thresholds = np.unique(np.concatenate([fp_probs, tp_probs]))[1:]
     fp_sorted, tp_sorted = np.sort(fp_probs), np.sort(tp_probs)

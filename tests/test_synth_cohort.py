@@ -48,6 +48,8 @@ def test_refuses_non_empty_out_unless_overwrite(tmp_path, capsys):
     assert not (out / "dataset.json").exists()
     with pytest.raises(SpinedetError):
         generate(tmp_path / "x", "tiny", patients_per_centre=3)
+    with pytest.raises(SpinedetError):
+        generate(tmp_path / "y", "tiny", patients={"C1": {"training": 2}})
 
 
 def test_label_maps_line_up_with_images(tmp_path):

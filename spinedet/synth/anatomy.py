@@ -133,9 +133,5 @@ def build_spine(dims: dict, region: str, top_center_lps: np.ndarray) -> Spine:
     return Spine(region, vertebrae, discs, dense_z, np.interp(dense_z, z, y), np.interp(dense_z, z, t))
 
 
-def vertebra_index(spine: Spine, name: str) -> int:
-    return next(i for i, v in enumerate(spine.vertebrae) if v.name == name)
-
-
 def disc_of_level(spine: Spine, level: str) -> Disc:
     return next(d for d in spine.discs if d.level == level)

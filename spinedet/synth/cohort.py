@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from spinedet.atomic import require_empty_dir
-from spinedet.data.dataset import DISEASE_CLASSES, new_dataset, write_dataset
+from spinedet.data.dataset import DISEASE_CLASSES, SPLITS, new_dataset, write_dataset
 from spinedet.errors import SpinedetError
 from spinedet.io.image_file import write_volume
 from spinedet.synth.patient import make_patient, render_scan
@@ -41,9 +39,13 @@ def resolve_config(preset: str, overrides: dict) -> dict:
     if unknown:
         raise SpinedetError(f"unknown synth setting(s) {sorted(unknown)} (known: {sorted(config)})")
     config.update(overrides)
-    for centre in config["patients"]:
+    for centre, splits in config["patients"].items():
         if centre not in CENTRES:
             raise SpinedetError(f"unknown centre {centre!r} (known: {', '.join(CENTRES)})")
+        for split, count in splits.items():
+            if split not in SPLITS or not isinstance(count, int) or count < 0:
+                raise SpinedetError(f"patients[{centre!r}]: {split!r}: {count!r} must be a count >= 0 for a split "
+                                    f"in {list(SPLITS)}")
     return config
 
 
@@ -105,8 +107,7 @@ def generate(out_dir, preset: str = "tiny", seed: int = 0, workers: int = 1, ove
             data["scans"] += scans
             bar.update(len(scans))
     bar.close()
-    data["synth"] = {"generator": VERSION, "preset": preset, "seed": int(seed),
-                     "settings": json.loads(json.dumps({k: v for k, v in config.items()}))}
+    data["synth"] = {"generator": VERSION, "preset": preset, "seed": int(seed), "settings": config}
     path = out / "dataset.json"
     write_dataset(path, data, overwrite=True)
     return path

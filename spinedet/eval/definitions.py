@@ -9,10 +9,12 @@ fROC: sensitivity against mean false positives per scan (LUNA16 convention: a de
   the CAMELYON16 code, takes every distinct score but the lowest as a threshold).
 PR: VOC/COCO convention: detections taken by descending score, each truth matched once (best IoU among
   the free truths it hits), duplicates are false positives. AP is the area under the interpolated
-  (monotone from the right) precision-recall curve over all points.
+  (monotone from the right) precision-recall curve, one point per distinct score (tied detections enter
+  together, as a threshold keeps them).
 Precision, recall, F1: at one score threshold, the one maximising F1 on the validation set, then applied
   unchanged to every other set.
-95% CI: 2.5th-97.5th percentiles over bootstrap resamples of patients.
+95% CI: 2.5th-97.5th percentiles over bootstrap resamples of patients, the threshold held fixed; a resample
+  where a metric is undefined (no truth drawn; no detection kept, for precision) is left out of its interval.
 Level accuracy: among matched findings at the threshold, the share whose predicted level equals the truth's.
 """
 

@@ -21,7 +21,9 @@ def make_cohort(n_scans: int, preds_per_scan: int, seed: int = 0) -> tuple[dict,
     half = rng.uniform(2, 8, (n_scans, preds_per_scan, 3))
     half[:, :4] = 5.0
     truth_boxes = np.concatenate([centres - half, centres + half], axis=2).round(2)
-    pred_boxes = (truth_boxes + rng.normal(0, 1.5, truth_boxes.shape)).round(2)
+    # jittered centre and size (jittering each corner on its own gave ~1% boxes of negative extent)
+    pred_centres, pred_half = centres + rng.normal(0, 1.5, centres.shape), half * rng.lognormal(0, 0.2, half.shape)
+    pred_boxes = np.concatenate([pred_centres - pred_half, pred_centres + pred_half], axis=2).round(2)
     scores = rng.beta(1, 4, (n_scans, preds_per_scan)).round(4)
     scores[:, :4] = rng.uniform(0.3, 1, (n_scans, 4)).round(4)
     classes = rng.integers(0, 4, (n_scans, preds_per_scan))

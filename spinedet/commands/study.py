@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from spinedet.errors import SpinedetError
-from spinedet.study.protocol import StudyPlan, run_study
 
 
 def register(subparsers) -> None:
@@ -32,6 +31,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from spinedet.study.protocol import StudyPlan, run_study
+
     externals = tuple(c.strip() for c in args.external_centers.split(","))
     if len(externals) != 2:
         raise SpinedetError(f"--external-centers needs two centres, got {args.external_centers!r}")

@@ -101,3 +101,12 @@ def test_perfect_detections_at_one_score_follow_monai():
     # one missed truth (probability 0) restores the point: the two finds count, at 0 FP/scan
     truth["scans"][0]["findings"].append(truth_box(cube(100)))
     assert evaluate(truth, predictions)["cpm"] == pytest.approx(2 / 3)
+
+
+def test_api_rejects_inverted_boxes():
+    from spinedet.errors import SpinedetError
+
+    truth = dataset([scan("a", [truth_box(cube(0))])])
+    bad = dataset([{"id": "a", "findings": [pred_box([5, 0, 0, 1, 10, 10], 0.9)]}])
+    with pytest.raises(SpinedetError, match="scan a: box_lps .* has zero or negative extent"):
+        evaluate(truth, bad)

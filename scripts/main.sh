@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: a synthetic sample scan, then what spinedet loads from it.
+# The main job on the embedded default: the paper's protocol on the synthetic quick cohort (resumable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh
-exec .venv/bin/spinedet inspect ../shared/realdata/lumbar_sag_t2.nii.gz "$@"
+exec .venv/bin/spinedet study out/study --preset quick --seed 0 "$@"

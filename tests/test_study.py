@@ -1,0 +1,33 @@
+"""The study protocol end to end on a tiny override of the paper preset: every stage, outputs, resume."""
+
+import json
+
+from spinedet.study.protocol import StudyPlan, run_study
+from model_configs import micro_config
+
+TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2}}
+
+
+def test_paper_protocol_first_steps_and_resume(tmp_path, capsys):
+    config = tmp_path / "micro.json"
+    config.write_text(json.dumps(micro_config()))
+    plan = StudyPlan(out=tmp_path / "study", preset="paper", config=str(config), train_args=["--max-steps", "1"],
+                     synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2},
+                     bootstrap=10)
+    study = run_study(plan)
+    roles = {(r["dataset"], r["view"]) for r in study["results"]}
+    assert len(roles) == 12
+    for r in study["results"]:
+        assert 0.0 <= r["f1"] <= 1.0 and 0.0 <= r["cpm"] <= 1.0 and r["n_scans"] == 2
+    saved = json.loads((plan.out / "study.json").read_text())
+    assert saved["preset"] == "paper" and saved["wall_s"] > 0
+    html = (plan.out / "report.html").read_text()
+    assert "Research software, not a medical device" in html and "data:image/png;base64," in html
+    assert "src=\"http" not in html  # self-contained
+    assert "| Internal validation (C1) |" in (plan.out / "report.md").read_text()
+    for name in ("froc-sagittal.png", "pr-axial.png"):
+        assert (plan.out / "figures" / name).stat().st_size > 1000
+    capsys.readouterr()
+    run_study(plan)  # a second run reuses every stage
+    out = capsys.readouterr().out
+    assert out.count("reused") >= 7 and "spinedet train" not in out.replace("reused", "")

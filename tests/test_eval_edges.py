@@ -103,10 +103,12 @@ def test_perfect_detections_at_one_score_follow_monai():
     assert evaluate(truth, predictions)["cpm"] == pytest.approx(2 / 3)
 
 
-def test_api_rejects_inverted_boxes():
+def test_api_rejects_inverted_boxes_and_tolerates_collapsed_ones():
     from spinedet.errors import SpinedetError
 
     truth = dataset([scan("a", [truth_box(cube(0))])])
     bad = dataset([{"id": "a", "findings": [pred_box([5, 0, 0, 1, 10, 10], 0.9)]}])
-    with pytest.raises(SpinedetError, match="scan a: box_lps .* has zero or negative extent"):
+    with pytest.raises(SpinedetError, match="scan a: box_lps .* has negative extent"):
         evaluate(truth, bad)
+    collapsed = dataset([{"id": "a", "findings": [pred_box([5, 5, 5, 5, 10, 10], 0.9)]}])  # zero volume: no overlap
+    assert evaluate(truth, collapsed, score_threshold=0.5)["precision"] == 0.0

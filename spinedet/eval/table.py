@@ -41,11 +41,12 @@ def _flat(scans: list[dict], classes) -> tuple[np.ndarray, np.ndarray, list[dict
         flat = [f for f, k in zip(flat, keep.tolist()) if k]
         scan_index = scan_index[keep]
     boxes = np.fromiter(chain.from_iterable(f["box_lps"] for f in flat), float, count=6 * len(flat)).reshape(-1, 6)
-    bad = np.flatnonzero(~np.all(boxes[:, 3:] > boxes[:, :3], axis=1))
+    # inverted boxes would give meaningless volumes; zero extent (a collapsed predicted box) only never overlaps
+    bad = np.flatnonzero(~np.all(boxes[:, 3:] >= boxes[:, :3], axis=1))
     if len(bad):
         where = scans[scan_index[bad[0]]].get("id")
-        raise SpinedetError(f"scan {where}: box_lps {flat[bad[0]]['box_lps']} has zero or negative extent "
-                            f"(need x0<x1, y0<y1, z0<z1; {len(bad)} such box(es) in all)")
+        raise SpinedetError(f"scan {where}: box_lps {flat[bad[0]]['box_lps']} has negative extent "
+                            f"(need x0<=x1, y0<=y1, z0<=z1; {len(bad)} such box(es) in all)")
     return boxes, scan_index, flat
 
 

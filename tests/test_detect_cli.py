@@ -146,3 +146,18 @@ def test_scan_id_of_strips_image_suffixes():
     assert scan_id_of(Path("/x/sub-01_T2w.nii.gz")) == "sub-01_T2w"
     assert scan_id_of(Path("a.b.mha")) == "a.b"
     assert scan_id_of(Path("/study/SE000003")) == "SE000003"
+
+
+def test_zero_size_boxes_are_dropped_not_fatal(tmp_path, monkeypatch, capsys):
+    class _Flat(_RowPredictor):
+        def predict(self, scan):
+            dets = super().predict(scan)
+            return dets + [self._det(scan, "herniation", 0.95, [4.5, 50.0, 25.5, 7.5, 50.0, 30.5])]
+
+    monkeypatch.setattr(detect, "_load_predictors", lambda dirs: [_Flat() for _ in dirs])
+    _write_scan(tmp_path / "s1.nii.gz")
+    out = tmp_path / "out"
+    assert cli.main(["detect", str(tmp_path / "s1.nii.gz"), "--model", str(tmp_path / "r"), "--out", str(out),
+                     "--no-overlays"]) == 0
+    assert "1 detection(s) with a zero-size box dropped" in capsys.readouterr().out
+    assert [f["score"] for f in json.loads((out / "findings.json").read_text())["scans"][0]["findings"]] == [0.8]

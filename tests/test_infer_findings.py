@@ -7,7 +7,7 @@ import numpy as np
 
 from spinedet.data.dataset import validate
 from spinedet.infer.findings import (
-    CSV_COLUMNS, NOTICE, above_threshold, findings_csv_text, postprocess, predictions_dataset, scan_record, write_findings_json,
+    CSV_COLUMNS, NOTICE, above_threshold, findings_csv_text, has_extent, postprocess, predictions_dataset, scan_record, write_findings_json,
 )
 
 
@@ -70,3 +70,11 @@ def test_csv_one_row_per_finding_with_corners():
     box = data["scans"][0]["findings"][0]["box_lps"]
     assert np.allclose([float(rows[0][k]) for k in ("x0_mm", "y0_mm", "z0_mm", "x1_mm", "y1_mm", "z1_mm")], box)
     assert all(r["notice"] == NOTICE for r in rows)
+
+
+def test_has_extent_rejects_boxes_that_round_to_zero_size():
+    ok = _det("disc", 0.9, 0.0)
+    assert has_extent(ok)
+    flat = {**ok, "box_voxel": [1.0, 2.0, 3.0, 5.0, 2.00001, 9.0]}
+    assert not has_extent(flat)
+    assert not has_extent({**ok, "box_lps": [0, 0, 0, 1, 1, 0]})

@@ -115,6 +115,10 @@ def run(args) -> int:
             detections = []
             for m in job.models:
                 detections += F.above_threshold(predictors[m].predict(scan), *thresholds[m])
+            degenerate = [d for d in detections if not F.has_extent(d)]
+            if degenerate:
+                print(f"{job.info['id']}: {len(degenerate)} detection(s) with a zero-size box dropped")
+                detections = [d for d in detections if F.has_extent(d)]
             findings, discs = F.postprocess(detections, job.info["region"], args.nms_iou,
                                             args.disc_gap_mm or F.DISC_GAP_MM[job.info["region"]])
             if not args.no_overlays:

@@ -23,8 +23,16 @@ CSV_COLUMNS = (
 )
 
 
-def _rounded(box, digits: int = 3) -> list[float]:
+BOX_DECIMALS = 4  # boxes are written to 0.1 micrometre (LPS) / 1e-4 voxel
+
+
+def _rounded(box, digits: int = BOX_DECIMALS) -> list[float]:
     return [round(float(v), digits) for v in box]
+
+
+def has_extent(det: dict) -> bool:
+    """Whether both of a detection's boxes keep a positive extent on every axis as written."""
+    return all(b[d] < b[d + 3] for b in (_rounded(det["box_lps"]), _rounded(det["box_voxel"])) for d in range(3))
 
 
 def above_threshold(detections: list[dict], score_threshold: float, disc_threshold: float) -> list[dict]:

@@ -11,7 +11,6 @@ from spinedet.errors import InputError, SpinedetError
 from spinedet.eval import best_f1_threshold
 from spinedet.eval.definitions import definitions_text
 from spinedet.eval.groups import GROUP_KEYS, evaluate_groups
-from spinedet.eval.plots import plot_froc, plot_pr
 from spinedet.eval.report import report_markdown
 
 
@@ -101,6 +100,8 @@ def run(args) -> int:
         "groups": groups,
         "warnings": warnings,
     }
+    from spinedet.eval.plots import plot_froc, plot_pr  # matplotlib: loaded only when plotting
+
     plot_froc(curves, out / "froc.png")
     plot_pr(curves, out / "pr.png")
     write_json(out / "metrics.json", result)

@@ -52,3 +52,20 @@ def test_loss_falls_when_fitting_one_batch(two_stage):
         optimizer.step()
         losses.append(float(loss.detach()))
     assert min(losses[-5:]) < 0.7 * losses[0]
+
+
+def test_denoising_queries_are_hidden_from_the_matching_queries():
+    torch.manual_seed(0)
+    config = micro_config()
+    config["model"].update(two_stage=True, dn_noise=0.4)
+    model = build_detector(config, 5).train()
+    x = torch.randn(2, 1, 16, 48, 32)
+    targets = [{"labels": torch.tensor([4, 0]), "boxes": torch.tensor([[0.5, 0.4, 0.5, 0.2, 0.1, 0.3],
+                                                                        [0.5, 0.6, 0.6, 0.2, 0.1, 0.1]])},
+               {"labels": torch.tensor([4]), "boxes": torch.tensor([[0.3, 0.5, 0.5, 0.3, 0.1, 0.3]])}]
+    out = model(x, targets)
+    assert out["dn"][-1]["boxes"].shape == (2, 2, 6) and out["dn_valid"].tolist() == [[True, True], [True, False]]
+    assert torch.allclose(out["boxes"], model(x)["boxes"], atol=1e-6)  # the answers do not leak
+    loss_with, _ = set_loss(out, targets, config["train"]["loss_weights"])
+    loss_without, _ = set_loss(model(x), targets, config["train"]["loss_weights"])
+    assert float(loss_with.detach()) > float(loss_without.detach())  # the denoising losses are added

@@ -10,6 +10,7 @@ from torch import nn
 
 from spinedet.model.backbone import ResNet18_3d
 from spinedet.model.box_ops import inverse_sigmoid
+from spinedet.model.denoising import attention_mask, denoising_queries
 from spinedet.model.position_encoding import grid_encoding, sine_encoding
 from spinedet.model.transformer import DecoderLayer, EncoderLayer, mlp
 
@@ -20,7 +21,8 @@ class SpineDETR(nn.Module):
     with `two_stage`, the encoder's proposals for every token in `enc` (trained, unused at inference)."""
 
     def __init__(self, num_classes: int, base_width: int, stem_stride, stage_strides, d_model: int, heads: int,
-                 enc_layers: int, dec_layers: int, ffn: int, queries: int, dropout: float = 0.0, two_stage: bool = False):
+                 enc_layers: int, dec_layers: int, ffn: int, queries: int, dropout: float = 0.0, two_stage: bool = False,
+                 dn_noise: float = 0.0):
         super().__init__()
         self.backbone = ResNet18_3d(base_width, stem_stride, stage_strides)
         self.neck = nn.Conv3d(self.backbone.out_channels, d_model, 1)
@@ -43,9 +45,13 @@ class SpineDETR(nn.Module):
         self.box_head = mlp(d_model, d_model, 6, 3)
         nn.init.zeros_(self.box_head[-1].weight)
         nn.init.zeros_(self.box_head[-1].bias)
+        self.dn_noise = dn_noise
+        if dn_noise > 0:
+            self.label_embedding = nn.Embedding(num_classes, d_model)
         self.d_model, self.queries = d_model, queries
 
-    def forward(self, x: torch.Tensor) -> dict:
+    def forward(self, x: torch.Tensor, targets: list[dict] | None = None) -> dict:
+        """`targets` (training only) add denoising queries when the config enables them; their outputs go to `dn`."""
         features = self.neck(self.backbone(x))
         batch, _, *grid = features.shape
         memory = features.flatten(2).transpose(1, 2)
@@ -62,13 +68,22 @@ class SpineDETR(nn.Module):
         else:
             size = torch.full((self.queries, 3), 0.08, device=x.device)  # initial size ~0.08 of the extent
             reference = torch.cat([self.query_reference.weight.sigmoid(), size], -1)[None].expand(batch, -1, -1)
+        n_dn, mask = 0, None
+        if self.training and targets is not None and self.dn_noise > 0 and any(len(t["labels"]) for t in targets):
+            dn_content, dn_reference, extra["dn_valid"] = denoising_queries(targets, self.label_embedding, self.dn_noise)
+            n_dn = dn_content.shape[1]
+            tgt, reference = torch.cat([dn_content, tgt], 1), torch.cat([dn_reference, reference], 1)
+            mask = attention_mask(n_dn, self.queries, x.device)
         outputs = []
         for layer in self.decoder:
             query_pos = self.query_pos(sine_encoding(reference[..., :3], self.d_model // 3))
-            tgt = layer(tgt, query_pos, memory, pos)
+            tgt = layer(tgt, query_pos, memory, pos, attn_mask=mask)
             boxes = (inverse_sigmoid(reference) + self.box_head(tgt)).sigmoid()
             outputs.append({"logits": self.class_head(tgt), "boxes": boxes})
             reference = boxes.detach()
+        if n_dn:
+            extra["dn"] = [{k: v[:, :n_dn] for k, v in out.items()} for out in outputs]
+            outputs = [{k: v[:, n_dn:] for k, v in out.items()} for out in outputs]
         return {**outputs[-1], "aux": outputs[:-1], **extra}
 
     def _proposals(self, memory: torch.Tensor, grid) -> dict:
@@ -88,4 +103,5 @@ def build_detector(config: dict, num_classes: int) -> SpineDETR:
         num_classes=num_classes, base_width=m["base_width"], stem_stride=m["stem_stride"],
         stage_strides=m["stage_strides"], d_model=m["d_model"], heads=m["heads"], enc_layers=m["enc_layers"],
         dec_layers=m["dec_layers"], ffn=m["ffn"], queries=m["queries"], dropout=m.get("dropout", 0.0), two_stage=m.get("two_stage", False),
+        dn_noise=m.get("dn_noise", 0.0),
     )

@@ -37,9 +37,25 @@ def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) 
     return {"class": loss_class, "l1": loss_l1, "giou": loss_giou}
 
 
+def denoising_loss(dn: dict, valid: torch.Tensor, targets: list[dict], weights: dict, num_boxes: float) -> torch.Tensor:
+    """Losses of one layer's denoising queries against the targets they were made from (no matching needed)."""
+    logits, boxes = dn["logits"].float(), dn["boxes"].float()
+    onehot = torch.zeros_like(logits)
+    truth = torch.zeros_like(boxes)
+    for b, t in enumerate(targets):
+        k = len(t["labels"])
+        onehot[b, torch.arange(k), t["labels"]] = 1.0
+        truth[b, :k] = t["boxes"]
+    loss_class = focal_loss(logits[valid], onehot[valid]).sum() / num_boxes
+    src, tgt = boxes[valid], truth[valid]
+    loss_l1 = F.l1_loss(src, tgt, reduction="sum") / num_boxes
+    giou = torch.diag(pairwise_giou(cxcyczdhw_to_corners(src), cxcyczdhw_to_corners(tgt)))
+    return weights["class"] * loss_class + weights["l1"] * loss_l1 + weights["giou"] * (1 - giou).sum() / num_boxes
+
+
 def set_loss(outputs: dict, targets: list[dict], weights: dict) -> tuple[torch.Tensor, dict]:
-    """Weighted total over the last and every auxiliary decoder layer (and the encoder's proposals, if any),
-    and the last layer's parts (floats)."""
+    """Weighted total over the last and every auxiliary decoder layer (and the encoder's proposals and the
+    denoising queries, if any), and the last layer's parts (floats)."""
     num_boxes = max(1.0, float(sum(len(t["labels"]) for t in targets)))
     total = 0.0
     parts = {}
@@ -48,4 +64,6 @@ def set_loss(outputs: dict, targets: list[dict], weights: dict) -> tuple[torch.T
         total = total + sum(weights[k] * v for k, v in losses.items())
         if n == 0:
             parts = {k: float(v.detach()) for k, v in losses.items()}
+    for dn in outputs.get("dn", []):
+        total = total + denoising_loss(dn, outputs["dn_valid"], targets, weights, num_boxes)
     return total, parts

@@ -111,7 +111,7 @@ def train(req: TrainRequest) -> dict:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps, tcfg["warmup_frac"]))
-    ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     state_dir = req.out / "state"
     counters = {"step": 0, "epoch": 0, "next_batch": 0, "best_cpm": -1.0, "wall_s": 0.0}
     resuming = req.resume and (state_dir / "state.json").exists()
@@ -151,7 +151,7 @@ def train(req: TrainRequest) -> dict:
             x = torch.stack([s[0] for s in samples]).to(device)
             targets = [{k: v.to(device) for k, v in s[1].items()} for s in samples]
             with autocast:
-                outputs = ddp(x)
+                outputs = ddp(x, targets)
             loss, parts = set_loss(outputs, targets, tcfg["loss_weights"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,4 +1,4 @@
-"""Apply a trained detector to a Scan: every query's best class and box, in scan voxels and LPS mm (no NMS)."""
+"""Apply a trained detector to a Scan: every (query, class) above a floor, boxes in scan voxels and LPS mm (no NMS)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def scan_boxes_to_model(boxes_scan_voxel: np.ndarray, model_to_scan: np.ndarray)
 
 @torch.no_grad()
 def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
-    """Raw detections of one scan: each query's best class if its score >= score_floor."""
+    """Raw detections of one scan: every (query, class) pair scoring >= score_floor, best first."""
     pre = meta["preprocessing"][scan.view] if scan.view in meta["preprocessing"] else meta["preprocessing"][meta["view"]]
     inp = prepare(scan, pre["spacing_mm"], pre["shape"])
     was_training = model.training
@@ -37,11 +37,12 @@ def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: flo
     out = model(torch.from_numpy(inp.array)[None, None])
     model.train(was_training)
     probs = out["logits"][0].sigmoid().numpy()
-    scores, labels = probs.max(axis=1), probs.argmax(axis=1)
-    keep = scores >= score_floor
-    boxes_scan = model_boxes_to_scan(normalised_to_voxel(out["boxes"][0].numpy()[keep], pre["shape"]), inp.model_to_scan)
+    queries, labels = np.nonzero(probs >= score_floor)  # sigmoid classes: a query may hold a disc and a disease
+    scores = probs[queries, labels]
+    boxes_model = normalised_to_voxel(out["boxes"][0].numpy()[queries], pre["shape"])
+    boxes_scan = model_boxes_to_scan(boxes_model, inp.model_to_scan)
     detections = []
-    for score, label, box in zip(scores[keep], labels[keep], boxes_scan):
+    for score, label, box in zip(scores, labels, boxes_scan):
         detections.append({
             "class": meta["classes"][int(label)],
             "score": float(score),
@@ -63,7 +64,7 @@ class Predictor:
         return cls(*load_run(run_dir))
 
     def predict(self, scan: Scan) -> list[dict]:
-        """Detections (disease classes and disc) above the score floor, best first, without NMS."""
+        """Detections (disease classes and disc; one per query and class) above the score floor, best first, no NMS."""
         return detect_scan(self.model, self.meta, scan, self.score_floor)
 
     def predict_dataset(self, dataset_path: str | Path, scan_filter: Callable[[dict], bool] | None = None,

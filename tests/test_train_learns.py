@@ -10,7 +10,7 @@ from spinedet.train.checkpoint import load_run
 from spinedet.train.validate import predictions_for
 from model_configs import SMALL
 
-EPOCHS = 60
+EPOCHS = 150  # 60 fitted 6 of 7 lesions on some machines; 150 fits all 7 (AP 1.0) in ~90 s here
 
 
 def test_small_model_recovers_training_lesions(tiny_cohort, tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import platform
 import shlex
 import time
@@ -54,9 +54,11 @@ def _make_data(plan: StudyPlan, log: StageLog) -> Path:
     from spinedet.synth import generate
 
     target = plan.out / "data"
-    command = f"spinedet synth {target} --preset {plan.preset} --seed {plan.seed}"
+    workers = os.cpu_count() or 1  # the cohort's bytes do not depend on the number of workers
+    command = f"spinedet synth {target} --preset {plan.preset} --seed {plan.seed} --workers {workers}"
     log.run("01-data", command, lambda: {"dataset": str(generate(target, preset=plan.preset, seed=plan.seed,
-                                                                   overwrite=True, **plan.synth_overrides))})
+                                                                   workers=workers, overwrite=True,
+                                                                   **plan.synth_overrides))})
     return target / "dataset.json"
 
 
@@ -100,10 +102,10 @@ def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str,
 
 def _predict(plan: StudyPlan, log: StageLog, model: str, set_name: str, set_path: Path, view: str) -> Path:
     path = plan.out / "predictions" / f"{model}--{set_name}.json"
-    if not path.exists():
-        command = f"spinedet detect {set_path} --model {plan.out / 'models' / model} --threshold 0 (in-process)"
-        log.run(f"predict-{model}--{set_name}", command,
-                lambda: write_json(path, predict_set(plan.out / "models" / model, set_path, view)))
+    command = (f"spinedet.study.predict.predict_set({plan.out / 'models' / model}, {set_path}, {view!r}): "
+               "detect's post-processing, findings kept at every score for the curves")
+    log.run(f"predict-{model}--{set_name}", command,
+            lambda: write_json(path, predict_set(plan.out / "models" / model, set_path, view)))
     return path
 
 

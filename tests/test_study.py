@@ -31,3 +31,12 @@ def test_paper_protocol_first_steps_and_resume(tmp_path, capsys):
     run_study(plan)  # a second run reuses every stage
     out = capsys.readouterr().out
     assert out.count("reused") >= 7 and "spinedet train" not in out.replace("reused", "")
+
+
+def test_user_data_without_the_training_centre_is_one_line_exit_2(tiny_cohort, tmp_path, capsys):
+    from spinedet.cli import main
+
+    assert main(["study", str(tmp_path / "study"), "--data", str(tiny_cohort), "--train-center", "C9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tiny_cohort) in err and "'lumbar-train'" in err
+    assert not (tmp_path / "study" / "models").exists()

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --overwrite)")
     p.add_argument("--threshold", type=float, help="disease score threshold (default: each checkpoint's own)")
     p.add_argument("--disc-threshold", type=float, help="disc score threshold (default: the disease threshold)")
-    p.add_argument("--nms-iou", type=float, default=0.3, help="class-wise 3D NMS IoU threshold (default 0.3)")
+    p.add_argument("--nms-iou", type=float, default=F.NMS_IOU,
+                   help=f"class-wise 3D NMS IoU threshold (default {F.NMS_IOU:g})")
     p.add_argument("--disc-gap-mm", type=float,
                    help="discs whose centres are closer than this in world z (mm) are merged, keeping the best "
                    f"(default by region: {', '.join(f'{r} {g:g}' for r, g in F.DISC_GAP_MM.items())})")

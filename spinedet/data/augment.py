@@ -1,9 +1,10 @@
-"""Training augmentation that keeps boxes right: window shifts, left-right flips, intensity, noise, bias, blur."""
+"""Training augmentation that keeps boxes right: window shifts, left-right flips, in-plane rotation and scale,
+intensity, noise, bias, blur."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import affine_transform, gaussian_filter
 
 # The canonical axis that runs patient right -> left in each view (flipping it mirrors the patient).
 LEFT_RIGHT_AXIS = {"sagittal": 0, "axial": 2, "coronal": 2}
@@ -14,6 +15,35 @@ def flip_boxes(boxes: np.ndarray, axis: int, size: int) -> np.ndarray:
     out = boxes.copy()
     out[:, axis], out[:, axis + 3] = size - 1 - boxes[:, axis + 3], size - 1 - boxes[:, axis]
     return out
+
+
+def transform_boxes(boxes: np.ndarray, matrix: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Corner boxes mapped by x -> centre + matrix (x - centre): the enclosing box of each box's 8 mapped corners.
+
+    (MONAI's apply_affine_to_boxes maps two corners, which is exact for flips and zooms but not for rotations.)
+    """
+    upper = np.array(list(np.ndindex(2, 2, 2)), dtype=bool)  # (8, 3): which corners take the box's upper end
+    corners = np.where(upper[None], boxes[:, None, 3:], boxes[:, None, :3])  # (N, 8, 3)
+    mapped = (corners - centre) @ matrix.T + centre
+    return np.concatenate([mapped.min(axis=1), mapped.max(axis=1)], axis=1).reshape(-1, 6)
+
+
+def rotate_and_scale(array: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, max_deg: float,
+                     max_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by up to +-max_deg in the (row, column) plane and zoom by 1 +- max_scale about the volume centre.
+
+    Rows and columns share one spacing in the model input (both views), so the rotation is rigid in mm; the
+    slice axis is left alone (thick slices). Voxels leaving the volume are filled with 0 (the normalised
+    background); boxes become the enclosing boxes of their rotated corners.
+    """
+    angle = np.deg2rad(rng.uniform(-max_deg, max_deg))
+    zoom = rng.uniform(1 - max_scale, 1 + max_scale)
+    matrix = np.eye(3)
+    matrix[1:, 1:] = zoom * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = (np.asarray(array.shape) - 1) / 2
+    inverse = np.linalg.inv(matrix)  # affine_transform maps each output voxel back to the input
+    out = affine_transform(array, inverse, offset=centre - inverse @ centre, order=1, mode="constant", cval=0.0)
+    return out.astype(np.float32), transform_boxes(boxes, matrix, centre)
 
 
 def clip_boxes(boxes: np.ndarray, labels: np.ndarray, shape, min_kept: float = 0.5) -> tuple[np.ndarray, np.ndarray]:

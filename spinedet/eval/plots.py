@@ -9,9 +9,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from spinedet.atomic import atomic_path  # noqa: E402
 import numpy as np  # noqa: E402
 
+from spinedet.atomic import atomic_path  # noqa: E402
 from spinedet.eval.curves import FP_RATES, sensitivity_at  # noqa: E402
 
 
@@ -19,6 +19,17 @@ def _save(fig, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
+
+
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Axis labels, a 0-1 sensitivity/precision axis, grid and legend, then save."""
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    _save(fig, path)
 
 
 def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
@@ -36,13 +47,7 @@ def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
     ax.set_xscale("log", base=2)
     ax.set_xlim(FP_RATES[0] / 1.5, FP_RATES[-1] * 1.5)
     ax.set_xticks(FP_RATES, [f"{r:g}" for r in FP_RATES])
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("mean false positives per scan")
-    ax.set_ylabel("sensitivity")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    _save(fig, path)
+    _finish(fig, ax, path, "mean false positives per scan", "sensitivity", title)
 
 
 def plot_pr(curves: dict[str, dict], path: Path, title: str = "Precision-recall") -> None:
@@ -56,10 +61,4 @@ def plot_pr(curves: dict[str, dict], path: Path, title: str = "Precision-recall"
         if c.get("operating_point"):
             ax.plot(*c["operating_point"]["pr"], "o", color=line.get_color())
     ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    _save(fig, path)
+    _finish(fig, ax, path, "recall", "precision", title)

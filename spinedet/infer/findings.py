@@ -15,6 +15,7 @@ NOTICE = "Research software, not a medical device."
 # Default minimum cranio-caudal distance between two disc centres: about a third of the adjacent-disc spacing (lumbar and lower
 # thoracic discs lie 25-40 mm apart, cervical 15-20 mm), so only duplicates of one disc are merged.
 DISC_GAP_MM = {"lumbar": 12.0, "cervical": 6.0}
+NMS_IOU = 0.3  # default class-wise 3D NMS IoU: boxes of one class overlapping more are one finding
 CSV_COLUMNS = (
     ["scan_id", "class", "level", "score"]
     + [f"{a}{e}_mm" for e in "01" for a in "xyz"]

@@ -13,9 +13,7 @@ from spinedet.eval.plots import plot_froc, plot_pr
 from spinedet.infer.overlay import finding_png, intensity_window
 from spinedet.io import geometry
 from spinedet.io.load import load_scan
-from spinedet.study.paper import DATASET_LABELS
-
-VIEWS = ("sagittal", "axial")
+from spinedet.study.paper import DATASET_LABELS, VIEWS
 
 
 def of_view(data: dict, view: str) -> dict:

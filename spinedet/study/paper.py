@@ -5,6 +5,8 @@ CITATION = (
     "on T2-weighted MR images. Eur Spine J 2023;32(11):3807-3814."
 )
 
+VIEWS = ("sagittal", "axial")
+
 # F1 per dataset role and view, as reported in the paper.
 PAPER_F1 = {
     ("internal", "sagittal"): 0.971,

@@ -18,10 +18,9 @@ from spinedet.data.dataset import load_dataset, read_json
 from spinedet.errors import SpinedetError
 from spinedet.eval.definitions import definitions_text
 from spinedet.study import evaluation, report, sets
+from spinedet.study.paper import VIEWS
 from spinedet.study.predict import predict_set
 from spinedet.study.stages import StageLog
-
-VIEWS = ("sagittal", "axial")
 
 
 @dataclass

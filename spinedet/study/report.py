@@ -6,10 +6,9 @@ import base64
 import html
 from pathlib import Path
 
-from spinedet.study.paper import CITATION, DATASET_LABELS, PAPER_F1
+from spinedet.study.paper import CITATION, DATASET_LABELS, PAPER_F1, VIEWS
 
 NOTICE = "Research software, not a medical device. Not for diagnosis or treatment decisions."
-VIEWS = ("sagittal", "axial")
 
 
 def _fmt(value, digits: int = 3) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from spinedet.data.dataset import write_dataset
+from spinedet.errors import InputError
 
 
 def write_subset(dataset: dict, dataset_path: Path, out_path: Path, keep: Callable[[dict], bool],
@@ -25,7 +26,8 @@ def write_subset(dataset: dict, dataset_path: Path, out_path: Path, keep: Callab
         image = os.path.relpath(source_dir / scan["image"], out_path.parent)
         scans.append({**scan, "image": image, **({"split": split_of(scan)} if split_of else {})})
     if not scans:
-        raise ValueError(f"no scans selected for {out_path.name}")
+        raise InputError(dataset_path, f"no scans for the study set {out_path.stem!r} (check the centre roles "
+                                       "--train-center, --external-centers, --cervical-center and the splits)")
     write_dataset(out_path, {**dataset, "scans": scans})
     return out_path
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from tqdm import tqdm
 
 from spinedet import __version__
 from spinedet.atomic import write_json
-from spinedet.data.augment import LEFT_RIGHT_AXIS, augment_intensity, clip_boxes, flip_boxes
+from spinedet.data.augment import LEFT_RIGHT_AXIS, augment_intensity, clip_boxes, flip_boxes, rotate_and_scale
 from spinedet.data.dataset import DISC_CLASS, load_dataset
 from spinedet.data.preprocess import crop_or_pad
 from spinedet.errors import SpinedetError
@@ -24,6 +23,7 @@ from spinedet.model.losses import set_loss
 from spinedet.train import distributed
 from spinedet.train.checkpoint import load_weights, read_meta, save_run
 from spinedet.train.data import TrainingScan, load_training_scan
+from spinedet.train.metrics_log import MetricsLog
 from spinedet.train.state import load_state, save_state
 from spinedet.train.validate import validate
 
@@ -45,15 +45,18 @@ class TrainRequest:
     extra: dict = field(default_factory=dict)
 
 
-def _sample(scan: TrainingScan, shape, view: str, rng: np.random.Generator | None, shift_frac: float):
-    """A model-sized window of a training scan (randomly shifted and flipped when rng is given) and its targets."""
+def _sample(scan: TrainingScan, shape, view: str, rng: np.random.Generator | None, tcfg: dict):
+    """A model-sized window of a training scan and its targets; augmented (shift, rotation, zoom, flip,
+    intensity) when rng is given."""
     shape = np.asarray(shape)
     start = (np.asarray(scan.array.shape) - shape) // 2
     boxes = scan.boxes_voxel.copy()
     if rng is not None:
-        start = start + np.round(rng.uniform(-shift_frac, shift_frac, 3) * shape).astype(int)
+        start = start + np.round(rng.uniform(-tcfg["shift_frac"], tcfg["shift_frac"], 3) * shape).astype(int)
     array = crop_or_pad(scan.array, shape, start)
     boxes = np.concatenate([boxes[:, :3] - start, boxes[:, 3:] - start], axis=1)
+    if rng is not None and (tcfg.get("rotate_deg", 0) or tcfg.get("scale_frac", 0)):
+        array, boxes = rotate_and_scale(array, boxes, rng, tcfg.get("rotate_deg", 0), tcfg.get("scale_frac", 0))
     boxes, labels = clip_boxes(boxes, scan.labels, shape)
     if rng is not None:
         if rng.random() < 0.5:
@@ -134,6 +137,7 @@ def train(req: TrainRequest) -> dict:
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     start_time = time.perf_counter() - counters["wall_s"]
     metrics_rows = []
+    metrics_log = MetricsLog(req.out) if rank == 0 else None
     progress = tqdm(total=stop_step, initial=counters["step"], desc=f"train {req.region} {req.view}",
                     disable=req.quiet or rank != 0)
     val_every = max(1, int(tcfg.get("val_every", 1)))
@@ -146,7 +150,7 @@ def train(req: TrainRequest) -> dict:
             if counters["step"] >= stop_step:
                 break
             rng = np.random.default_rng([req.seed, epoch, b, rank])
-            samples = [_sample(scans[i], pre["shape"], req.view, rng if tcfg["augment"] else None, tcfg["shift_frac"])
+            samples = [_sample(scans[i], pre["shape"], req.view, rng if tcfg["augment"] else None, tcfg)
                        for i in mine[b:b + batch]]
             x = torch.stack([s[0] for s in samples]).to(device)
             targets = [{k: v.to(device) for k, v in s[1].items()} for s in samples]
@@ -183,11 +187,13 @@ def train(req: TrainRequest) -> dict:
                 meta["threshold_source"] = "default 0.5 (no validation split)"
                 meta["training"].update(steps=counters["step"], wall_s=round(counters["wall_s"], 1))
                 save_run(req.out, model, meta)
-            _append_metrics(req.out / "metrics.csv", metrics_rows)
+            metrics_log.write(metrics_rows)
             metrics_rows = []
             save_state(state_dir, model, optimizer, scheduler, counters)
         distributed.barrier()
     progress.close()
+    if metrics_log is not None:
+        metrics_log.close()
     digests = distributed.all_digests(model)
     if rank == 0:
         if len(set(digests)) != 1:
@@ -203,14 +209,3 @@ def _mark_finished(run_dir: Path, digests: list[str]) -> None:
     meta["training"].update(finished=True, replica_digests=digests)
     write_json(run_dir / "model.json", meta)
 
-
-def _append_metrics(path: Path, rows: list[dict]) -> None:
-    """Append rows to metrics.csv (one file per run; columns fixed by the first validation-bearing header)."""
-    columns = ["step", "epoch", "loss", "loss_class", "loss_l1", "loss_giou", "lr", "val_cpm", "val_ap", "val_f1",
-               "val_precision", "val_recall", "val_threshold"]
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from spinedet.data.dataset import DISC_CLASS
 from spinedet.eval import best_f1_threshold, evaluate
+from spinedet.infer.findings import NMS_IOU
 from spinedet.infer.predictor import Predictor
-
-NMS_IOU = 0.3
 
 
 def predictions_for(model, meta: dict, dataset_path: Path, entries: list[dict]) -> dict:

@@ -44,8 +44,8 @@ def plot_froc(curves: dict[str, dict], path: Path, title: str = "fROC") -> None:
         line, = ax.plot(fps[::-1], sens[::-1], label=f"{label} (CPM {cpm:.3f})")
         if c.get("operating_point"):
             ax.plot(*c["operating_point"]["froc"], "o", color=line.get_color())
+    ax.set_xlim(FP_RATES[0] / 1.5, FP_RATES[-1] * 1.5)  # before the log scale: curves may have no positive x
     ax.set_xscale("log", base=2)
-    ax.set_xlim(FP_RATES[0] / 1.5, FP_RATES[-1] * 1.5)
     ax.set_xticks(FP_RATES, [f"{r:g}" for r in FP_RATES])
     _finish(fig, ax, path, "mean false positives per scan", "sensitivity", title)
 

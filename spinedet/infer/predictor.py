@@ -28,21 +28,24 @@ def scan_boxes_to_model(boxes_scan_voxel: np.ndarray, model_to_scan: np.ndarray)
 
 
 @torch.no_grad()
-def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
-    """Raw detections of one scan: every (query, class) pair scoring >= score_floor, best first."""
+def query_outputs(model: torch.nn.Module, meta: dict, scan: Scan) -> tuple[np.ndarray, np.ndarray]:
+    """One forward pass: class probabilities (queries, classes) and boxes in scan canonical voxels (queries, 6)."""
     pre = meta["preprocessing"][scan.view] if scan.view in meta["preprocessing"] else meta["preprocessing"][meta["view"]]
     inp = prepare(scan, pre["spacing_mm"], pre["shape"])
     was_training = model.training
     model.eval()
     out = model(torch.from_numpy(inp.array)[None, None])
     model.train(was_training)
-    probs = out["logits"][0].sigmoid().numpy()
+    boxes_model = normalised_to_voxel(out["boxes"][0].numpy(), pre["shape"])
+    return out["logits"][0].sigmoid().numpy(), model_boxes_to_scan(boxes_model, inp.model_to_scan)
+
+
+def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
+    """Raw detections of one scan: every (query, class) pair scoring >= score_floor, best first."""
+    probs, boxes = query_outputs(model, meta, scan)
     queries, labels = np.nonzero(probs >= score_floor)  # sigmoid classes: a query may hold a disc and a disease
-    scores = probs[queries, labels]
-    boxes_model = normalised_to_voxel(out["boxes"][0].numpy()[queries], pre["shape"])
-    boxes_scan = model_boxes_to_scan(boxes_model, inp.model_to_scan)
     detections = []
-    for score, label, box in zip(scores, labels, boxes_scan):
+    for score, label, box in zip(probs[queries, labels], labels, boxes[queries]):
         detections.append({
             "class": meta["classes"][int(label)],
             "score": float(score),

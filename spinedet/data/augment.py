@@ -32,7 +32,7 @@ def rotate_and_scale(array: np.ndarray, boxes: np.ndarray, rng: np.random.Genera
                      max_scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Rotate by up to +-max_deg in the (row, column) plane and zoom by 1 +- max_scale about the volume centre.
 
-    Rows and columns share one spacing in the model input (both views), so the rotation is rigid in mm; the
+    Rows and columns share one spacing in both shipped configs, so there the rotation is rigid in mm; the
     slice axis is left alone (thick slices). Voxels leaving the volume are filled with 0 (the normalised
     background); boxes become the enclosing boxes of their rotated corners.
     """

@@ -17,13 +17,25 @@ def focal_loss(logits: torch.Tensor, onehot: torch.Tensor, alpha: float = 0.25, 
     return (alpha * onehot + (1 - alpha) * (1 - onehot)) * loss
 
 
+def shared_box_classes(target: dict, num_classes: int) -> torch.Tensor:
+    """(T, K) multi-hot: for each target, the classes of every target with the same box.
+
+    A degenerated disc's box is its disc's box: with one class per target, the query matched to the disc would
+    be taught "not degenerated" and the one matched to the finding "not a disc" on identical inputs. With the
+    union, both queries learn both labels (sigmoid classes allow it) and NMS later keeps one box per class.
+    """
+    boxes, labels = target["boxes"].float(), target["labels"]
+    same = (torch.cdist(boxes, boxes, p=float("inf")) < 1e-4).float()  # (T, T), boxes normalised to 0..1
+    return (same @ F.one_hot(labels, num_classes).float()).clamp(max=1.0)
+
+
 def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) -> dict:
     logits, boxes = out["logits"].float(), out["boxes"].float()
     matches = hungarian_match(logits, boxes, targets, weights["class"], weights["l1"], weights["giou"])
     onehot = torch.zeros_like(logits)
     src, tgt = [], []
     for b, (q, t) in enumerate(matches):
-        onehot[b, q, targets[b]["labels"][t]] = 1.0
+        onehot[b, q] = shared_box_classes(targets[b], logits.shape[-1])[t]
         src.append(boxes[b, q])
         tgt.append(targets[b]["boxes"][t])
     src, tgt = torch.cat(src), torch.cat(tgt)
@@ -44,7 +56,7 @@ def denoising_loss(dn: dict, valid: torch.Tensor, targets: list[dict], weights: 
     truth = torch.zeros_like(boxes)
     for b, t in enumerate(targets):
         k = len(t["labels"])
-        onehot[b, torch.arange(k), t["labels"]] = 1.0
+        onehot[b, :k] = shared_box_classes(t, logits.shape[-1])
         truth[b, :k] = t["boxes"]
     loss_class = focal_loss(logits[valid], onehot[valid]).sum() / num_boxes
     src, tgt = boxes[valid], truth[valid]

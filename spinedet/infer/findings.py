@@ -14,8 +14,8 @@ from spinedet.infer.nms import classwise_nms, suppress_same_height
 NOTICE = "Research software, not a medical device."
 # Default minimum cranio-caudal distance between two disc centres, well under the adjacent-disc spacing (lumbar and
 # lower thoracic discs lie 25-40 mm apart, cervical 15-20 mm), so only duplicates of one disc are merged. Cervical
-# 8 mm rather than 6: on the quick study's C4 axial test scans, 6 mm left duplicate discs that shifted the level
-# names (level accuracy of matched findings 0.0 and 0.1 against 0.33 and 0.6 at 8 mm).
+# 8 mm rather than 6: on the quick study's C4 axial test scans (models of 2026-11-29), 6 mm left duplicate discs
+# that shifted the level names (level accuracy of matched findings 0.0 and 0.1 against 0.33 and 0.6 at 8 mm).
 DISC_GAP_MM = {"lumbar": 12.0, "cervical": 8.0}
 NMS_IOU = 0.3  # default class-wise 3D NMS IoU: boxes of one class overlapping more are one finding
 CSV_COLUMNS = (

@@ -84,7 +84,7 @@ def measure_config(config_path: Path, device: str, repeats: int, scan_path: Path
     scan, scan_name = _scan(scan_path, view)
     rss_before_model = peak_rss_mib()
     torch.manual_seed(0)
-    model = build_detector(config, len(DISEASE_CLASSES) + 1).eval().to(device)
+    model = build_detector(config, len(DISEASE_CLASSES) + 1, view).eval().to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last_3d)
     n_params = sum(p.numel() for p in model.parameters())

@@ -24,7 +24,7 @@ def _untrained_run(run_dir: Path) -> None:
     config = load_config("small")
     config["train"]["score_floor"] = 0.0  # every query comes out, so NMS, levels and overlays all run
     classes = list(DISEASE_CLASSES) + [DISC_CLASS]
-    model = build_detector(config, len(classes))
+    model = build_detector(config, len(classes), "sagittal")
     meta = {"config": config, "classes": classes, "view": "sagittal", "region": "lumbar", "threshold": 0.5,
             "preprocessing": {"sagittal": config["input"]["sagittal"]}}
     save_run(run_dir, model, meta)

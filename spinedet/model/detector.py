@@ -96,12 +96,19 @@ class SpineDETR(nn.Module):
         return {"logits": self.enc_class(memory), "boxes": boxes}
 
 
-def build_detector(config: dict, num_classes: int) -> SpineDETR:
-    """The detector of a config's "model" section for `num_classes` (disease classes + disc)."""
+def build_detector(config: dict, num_classes: int, view: str | None = None) -> SpineDETR:
+    """The detector of a config's "model" section for `num_classes` (disease classes + disc).
+
+    A view's input section may set its own `stage_strides` (its canonical axes differ: the spine runs along the
+    rows of a sagittal stack and across the slices of an axial one).
+    """
     m = config["model"]
+    stage_strides = m["stage_strides"]
+    if view is not None:
+        stage_strides = config["input"].get(view, {}).get("stage_strides", stage_strides)
     return SpineDETR(
         num_classes=num_classes, base_width=m["base_width"], stem_stride=m["stem_stride"],
-        stage_strides=m["stage_strides"], d_model=m["d_model"], heads=m["heads"], enc_layers=m["enc_layers"],
+        stage_strides=stage_strides, d_model=m["d_model"], heads=m["heads"], enc_layers=m["enc_layers"],
         dec_layers=m["dec_layers"], ffn=m["ffn"], queries=m["queries"], dropout=m.get("dropout", 0.0), two_stage=m.get("two_stage", False),
         dn_noise=m.get("dn_noise", 0.0),
     )

@@ -50,7 +50,7 @@ def load_weights(run_dir: str | Path) -> dict[str, torch.Tensor]:
 def load_run(run_dir: str | Path) -> tuple[torch.nn.Module, dict]:
     """The model (eval mode, CPU) and its metadata."""
     meta = read_meta(run_dir)
-    model = build_detector(meta["config"], len(meta["classes"]))
+    model = build_detector(meta["config"], len(meta["classes"]), meta["view"])
     missing, unexpected = model.load_state_dict(load_weights(run_dir), strict=False)
     if missing or unexpected:
         raise InputError(run_dir, f"weights do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")

@@ -102,7 +102,7 @@ def train(req: TrainRequest) -> dict:
         raise SpinedetError(f"{req.dataset}: no {req.region} {req.view} scans with split 'train'")
     scans = [load_training_scan(req.dataset, e, classes, pre["spacing_mm"])
              for e in tqdm(train_entries, desc="preprocess", disable=req.quiet or rank != 0, leave=False)]
-    model = build_detector(cfg, len(classes))
+    model = build_detector(cfg, len(classes), req.view)
     n_init = _init_from(model, req.init) if req.init else 0
     model.backbone.freeze(req.freeze)
     model.to(device)

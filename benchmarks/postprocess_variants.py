@@ -1,7 +1,7 @@
 """Does post-processing limit the study's scores? Re-score a finished study's lumbar models with variants.
 
-Variants of turning one forward pass into class-agnostic disease detections (all with the 0.05 floor and
-IoU-0.3 NMS): `all` every (query, disease class) pair, class-wise NMS (what detect and the study do);
+Variants of turning one forward pass into class-agnostic disease detections (all with the model's score floor
+and IoU-0.3 NMS): `all` every (query, disease class) pair, class-wise NMS (what detect and the study do);
 `+agnostic` NMS across the disease classes; `best` each query's best disease class only; `anyprob` one
 detection per query scored 1 - prod(1 - p_class). Threshold from internal validation, as in the study.
 
@@ -19,17 +19,16 @@ from spinedet.data.dataset import DISC_CLASS, image_path, load_dataset
 from spinedet.eval import best_f1_threshold, evaluate
 from spinedet.infer.findings import NMS_IOU
 from spinedet.infer.nms import classwise_nms
-from spinedet.infer.predictor import query_outputs
+from spinedet.infer.predictor import Predictor, query_outputs
 from spinedet.io import geometry
 from spinedet.io.load import load_scan
-from spinedet.train.checkpoint import load_run
 
 SETS = ("internal", "external1", "external2")
 VARIANTS = ("all", "all+agnostic", "best", "best+agnostic", "anyprob")
-FLOOR = 0.05
 
 
-def detections(probs: np.ndarray, boxes: np.ndarray, classes: list[str], affine: np.ndarray, variant: str) -> list:
+def detections(probs: np.ndarray, boxes: np.ndarray, classes: list[str], affine: np.ndarray, variant: str,
+               floor: float) -> list:
     disease = [c for c, name in enumerate(classes) if name != DISC_CLASS]
     found = []
     for q in range(len(probs)):
@@ -41,7 +40,7 @@ def detections(probs: np.ndarray, boxes: np.ndarray, classes: list[str], affine:
         else:
             pairs = [(c, probs[q, c]) for c in disease]
         found += [{"class": classes[c], "score": float(p), "box_voxel": list(boxes[q]),
-                   "box_lps": list(geometry.box_voxel_to_world(boxes[q], affine))} for c, p in pairs if p >= FLOOR]
+                   "box_lps": list(geometry.box_voxel_to_world(boxes[q], affine))} for c, p in pairs if p >= floor]
     if variant.endswith("+agnostic"):
         merged = classwise_nms([{**d, "class": "disease", "named": d["class"]} for d in found], NMS_IOU)
         return [{**d, "class": d["named"]} for d in merged]
@@ -53,7 +52,8 @@ def main() -> None:
     parser.add_argument("study", type=Path, help="a finished `spinedet study` folder")
     study = parser.parse_args().study
     for view in ("sagittal", "axial"):
-        model, meta = load_run(study / "models" / f"lumbar-{view}")
+        predictor = Predictor.from_run(study / "models" / f"lumbar-{view}")
+        model, meta = predictor.model, predictor.meta
         sets = {}
         for name in SETS:
             path = study / "sets" / f"{name}.json"
@@ -68,7 +68,8 @@ def main() -> None:
             scored = {}
             for name, (truth, outputs) in sets.items():
                 scans = [{**{k: e[k] for k in ("id", "patient", "center", "region", "view", "image")}, "discs": [],
-                          "findings": detections(probs, boxes, meta["classes"], affine, variant)}
+                          "findings": detections(probs, boxes, meta["classes"], affine, variant,
+                                                          predictor.score_floor)}
                          for e, affine, probs, boxes in outputs]
                 scored[name] = (truth, {**truth, "scans": scans})
             threshold = best_f1_threshold(*scored["internal"], warn=False)

@@ -30,5 +30,6 @@ def test_a_query_saying_both_classes_on_the_shared_box_costs_nothing_more():
     logits[0, 2, HERNIATION] = 9.0
     boxes = torch.cat([target["boxes"], torch.tensor([[0.2, 0.2, 0.2, 0.1, 0.1, 0.1]])])[None]
     weights = {"class": 2.0, "l1": 5.0, "giou": 2.0}
-    losses = layer_loss({"logits": logits, "boxes": boxes}, [target], weights, num_boxes=3.0)
+    losses = layer_loss({"logits": logits, "boxes": boxes}, [target], [shared_box_classes(target, 4)], weights,
+                        num_boxes=3.0)
     assert losses["class"] < 1e-3 and losses["l1"] < 1e-6 and losses["giou"] < 1e-5

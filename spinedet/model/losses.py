@@ -29,13 +29,15 @@ def shared_box_classes(target: dict, num_classes: int) -> torch.Tensor:
     return (same @ F.one_hot(labels, num_classes).float()).clamp(max=1.0)
 
 
-def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) -> dict:
+def layer_loss(out: dict, targets: list[dict], target_classes: list[torch.Tensor], weights: dict,
+               num_boxes: float) -> dict:
+    """Class, L1 and GIoU losses of one layer; `target_classes` holds each image's shared_box_classes."""
     logits, boxes = out["logits"].float(), out["boxes"].float()
     matches = hungarian_match(logits, boxes, targets, weights["class"], weights["l1"], weights["giou"])
     onehot = torch.zeros_like(logits)
     src, tgt = [], []
     for b, (q, t) in enumerate(matches):
-        onehot[b, q] = shared_box_classes(targets[b], logits.shape[-1])[t]
+        onehot[b, q] = target_classes[b][t]
         src.append(boxes[b, q])
         tgt.append(targets[b]["boxes"][t])
     src, tgt = torch.cat(src), torch.cat(tgt)
@@ -49,14 +51,15 @@ def layer_loss(out: dict, targets: list[dict], weights: dict, num_boxes: float) 
     return {"class": loss_class, "l1": loss_l1, "giou": loss_giou}
 
 
-def denoising_loss(dn: dict, valid: torch.Tensor, targets: list[dict], weights: dict, num_boxes: float) -> torch.Tensor:
+def denoising_loss(dn: dict, valid: torch.Tensor, targets: list[dict], target_classes: list[torch.Tensor],
+                   weights: dict, num_boxes: float) -> torch.Tensor:
     """Losses of one layer's denoising queries against the targets they were made from (no matching needed)."""
     logits, boxes = dn["logits"].float(), dn["boxes"].float()
     onehot = torch.zeros_like(logits)
     truth = torch.zeros_like(boxes)
     for b, t in enumerate(targets):
         k = len(t["labels"])
-        onehot[b, :k] = shared_box_classes(t, logits.shape[-1])
+        onehot[b, :k] = target_classes[b]
         truth[b, :k] = t["boxes"]
     loss_class = focal_loss(logits[valid], onehot[valid]).sum() / num_boxes
     src, tgt = boxes[valid], truth[valid]
@@ -69,13 +72,14 @@ def set_loss(outputs: dict, targets: list[dict], weights: dict) -> tuple[torch.T
     """Weighted total over the last and every auxiliary decoder layer (and the encoder's proposals and the
     denoising queries, if any), and the last layer's parts (floats)."""
     num_boxes = max(1.0, float(sum(len(t["labels"]) for t in targets)))
+    target_classes = [shared_box_classes(t, outputs["logits"].shape[-1]) for t in targets]  # once for every layer
     total = 0.0
     parts = {}
     for n, out in enumerate([outputs] + list(outputs.get("aux", [])) + ([outputs["enc"]] if "enc" in outputs else [])):
-        losses = layer_loss(out, targets, weights, num_boxes)
+        losses = layer_loss(out, targets, target_classes, weights, num_boxes)
         total = total + sum(weights[k] * v for k, v in losses.items())
         if n == 0:
             parts = {k: float(v.detach()) for k, v in losses.items()}
     for dn in outputs.get("dn", []):
-        total = total + denoising_loss(dn, outputs["dn_valid"], targets, weights, num_boxes)
+        total = total + denoising_loss(dn, outputs["dn_valid"], targets, target_classes, weights, num_boxes)
     return total, parts

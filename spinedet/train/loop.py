@@ -55,8 +55,9 @@ def _sample(scan: TrainingScan, shape, view: str, rng: np.random.Generator | Non
         start = start + np.round(rng.uniform(-tcfg["shift_frac"], tcfg["shift_frac"], 3) * shape).astype(int)
     array = crop_or_pad(scan.array, shape, start)
     boxes = np.concatenate([boxes[:, :3] - start, boxes[:, 3:] - start], axis=1)
-    if rng is not None and (tcfg.get("rotate_deg", 0) or tcfg.get("scale_frac", 0)):
-        array, boxes = rotate_and_scale(array, boxes, rng, tcfg.get("rotate_deg", 0), tcfg.get("scale_frac", 0))
+    rotate_deg, scale_frac = tcfg.get("rotate_deg", 0), tcfg.get("scale_frac", 0)
+    if rng is not None and (rotate_deg or scale_frac):
+        array, boxes = rotate_and_scale(array, boxes, rng, rotate_deg, scale_frac)
     boxes, labels = clip_boxes(boxes, scan.labels, shape)
     if rng is not None:
         if rng.random() < 0.5:

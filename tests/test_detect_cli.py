@@ -18,26 +18,26 @@ SHAPE_XYZ = (12, 40, 120)
 
 
 class _RowPredictor:
-    """Returns 5 discs at known canonical rows and one herniation posterior to the 4th from the top."""
+    """Names 5 discs at known canonical rows and finds a herniation at the 4th from the top and a
+    weak bulge at the 1st, as a trained run's Predictor.predict would."""
+
+    LEVELS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
 
     def __init__(self, view="sagittal", region="lumbar", threshold=0.5):
         self.meta = {"config": {}, "classes": ["herniation", "bulge", "disc"], "view": view, "region": region,
                      "threshold": threshold, "preprocessing": {}}
 
-    def predict(self, scan):
-        dets = []
+    def predict(self, scan, region=None):
         rows = [20.0, 40.0, 60.0, 80.0, 100.0]
-        for n, r in enumerate(rows):
-            dets.append(self._det(scan, "disc", 0.9 - 0.01 * n, [2.5, r - 3, 5.5, 8.5, r + 3, 25.5]))
-        dets.append(self._det(scan, "disc", 0.55, [2.5, 41, 5.5, 8.5, 46, 25.5]))  # duplicate of 2nd disc
-        dets.append(self._det(scan, "disc", 0.2, [2.5, 110, 5.5, 8.5, 114, 25.5]))  # below threshold
-        dets.append(self._det(scan, "herniation", 0.8, [4.5, 78, 25.5, 7.5, 84, 30.5]))
-        dets.append(self._det(scan, "bulge", 0.3, [4.5, 18, 25.5, 7.5, 22, 30.5]))  # below threshold
-        return dets
+        discs = [self._det(scan, "disc", level, 0.9 - 0.01 * n, [2.5, r - 3, 5.5, 8.5, r + 3, 25.5])
+                 for n, (level, r) in enumerate(zip(self.LEVELS, rows))]
+        findings = [self._det(scan, "herniation", "L4/L5", 0.8, [4.5, 78, 25.5, 7.5, 84, 30.5]),
+                    self._det(scan, "bulge", "L1/L2", 0.3, [4.5, 18, 25.5, 7.5, 22, 30.5])]  # below threshold
+        return findings, discs
 
     @staticmethod
-    def _det(scan, cls, score, box_voxel):
-        return {"class": cls, "score": score, "box_voxel": box_voxel,
+    def _det(scan, cls, level, score, box_voxel):
+        return {"class": cls, "level": level, "score": score, "box_voxel": box_voxel,
                 "box_lps": list(geometry.box_voxel_to_world(box_voxel, scan.affine))}
 
 
@@ -69,7 +69,6 @@ def test_detect_scan_file(tmp_path, fake_models, capsys):
     assert data["notice"] == NOTICE
     scan = data["scans"][0]
     assert scan["id"] == "s1" and scan["image"] == "../s1.nii.gz"
-    # Rows run superior->inferior, so the disc at row 100 is the most inferior: L5/S1.
     assert [d["level"] for d in scan["discs"]] == ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
     assert [(f["class"], f["level"], f["score"]) for f in scan["findings"]] == [("herniation", "L4/L5", 0.8)]
     rows = list(csv.DictReader((out / "findings.csv").open()))
@@ -148,16 +147,11 @@ def test_scan_id_of_strips_image_suffixes():
     assert scan_id_of(Path("/study/SE000003")) == "SE000003"
 
 
-def test_zero_size_boxes_are_dropped_not_fatal(tmp_path, monkeypatch, capsys):
-    class _Flat(_RowPredictor):
-        def predict(self, scan):
-            dets = super().predict(scan)
-            return dets + [self._det(scan, "herniation", 0.95, [4.5, 50.0, 25.5, 7.5, 50.0, 30.5])]
-
-    monkeypatch.setattr(detect, "_load_predictors", lambda dirs: [_Flat() for _ in dirs])
+def test_disc_threshold_drops_discs_and_their_findings(tmp_path, fake_models):
     _write_scan(tmp_path / "s1.nii.gz")
     out = tmp_path / "out"
-    assert cli.main(["detect", str(tmp_path / "s1.nii.gz"), "--model", str(tmp_path / "r"), "--out", str(out),
-                     "--no-overlays"]) == 0
-    assert "1 detection(s) with a zero-size box dropped" in capsys.readouterr().out
-    assert [f["score"] for f in json.loads((out / "findings.json").read_text())["scans"][0]["findings"]] == [0.8]
+    assert cli.main(["detect", str(tmp_path / "s1.nii.gz"), "--model", str(tmp_path / "sagittal-lumbar"),
+                     "--out", str(out), "--no-overlays", "--threshold", "0.25", "--disc-threshold", "0.875"]) == 0
+    scan = json.loads((out / "findings.json").read_text())["scans"][0]
+    assert [d["level"] for d in scan["discs"]] == ["L1/L2", "L2/L3", "L3/L4"]
+    assert [(f["class"], f["level"]) for f in scan["findings"]] == [("bulge", "L1/L2")]

@@ -9,7 +9,7 @@ from spinedet.model.detector import build_detector
 from spinedet.model.losses import set_loss
 from spinedet.model.box_ops import cxcyczdhw_to_corners, pairwise_giou
 from spinedet.model.matcher import hungarian_match
-from model_configs import micro_config
+from model_configs import micro_detr_config as micro_config
 
 
 def test_matching_is_the_minimum_cost_assignment():

@@ -1,10 +1,10 @@
-"""A view's own stage strides shape its feature grid, in training and when a saved run is loaded again."""
+"""DETR head: a view's own stage strides shape its feature grid, in training and when a saved run is loaded again."""
 
 import torch
 
 from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES
 from spinedet.model.detector import build_detector
-from spinedet.train.checkpoint import load_run, save_run
+from spinedet.model.run import load_run, save_run
 from spinedet.train.config import load_config
 
 
@@ -14,7 +14,7 @@ def _grid(model, shape) -> tuple:
 
 
 def test_small_config_grids_per_view_survive_save_and_load(tmp_path):
-    config = load_config("small")
+    config = load_config("detr-small")
     classes = list(DISEASE_CLASSES) + [DISC_CLASS]
     sagittal_shape, axial_shape = config["input"]["sagittal"]["shape"], config["input"]["axial"]["shape"]
     sagittal = build_detector(config, len(classes), "sagittal")

@@ -11,7 +11,7 @@ TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test":
 def test_paper_protocol_first_steps_and_resume(tmp_path, capsys):
     config = tmp_path / "micro.json"
     config.write_text(json.dumps(micro_config()))
-    plan = StudyPlan(out=tmp_path / "study", preset="paper", config=str(config), train_args=["--max-steps", "1"],
+    plan = StudyPlan(out=tmp_path / "study", preset="paper", config=str(config), max_steps=1,
                      synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2},
                      bootstrap=10)
     study = run_study(plan)

@@ -12,9 +12,9 @@ import torch
 
 from spinedet.cli import main
 from spinedet.data.dataset import validate as validate_dataset
-from spinedet.infer.predictor import Predictor
+from spinedet.infer.predictor import Predictor, predict_entries
 from spinedet.io.load import load_scan
-from spinedet.train.checkpoint import load_run
+from spinedet.model.run import load_run
 from model_configs import micro_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,15 +41,18 @@ def test_train_writes_a_loadable_run_and_predicts(tiny_cohort, micro, tmp_path):
     model, _ = load_run(tmp_path / "run")
     scan_entry = json.loads(tiny_cohort.read_text())["scans"][0]
     scan = load_scan(tiny_cohort.parent / scan_entry["image"])
-    detections = Predictor(model, meta).predict(scan)
-    for d in detections:
-        assert d["class"] in meta["classes"] and d["score"] >= 0.05
+    floor = meta["config"]["train"]["score_floor"]
+    findings, discs = Predictor(model, meta).predict(scan, "lumbar")
+    for d in findings + discs:
+        assert d["class"] in meta["classes"] and (d["score"] >= floor or d["class"] == "disc")
         assert all(a < b for a, b in zip(d["box_lps"][:3], d["box_lps"][3:]))
-    predictions = Predictor(model, meta).predict_dataset(tiny_cohort, lambda e: e["split"] == "val", nms_iou=0.3)
+    assert {f["level"] for f in findings} <= {d["level"] for d in discs}
+    val = [e for e in json.loads(tiny_cohort.read_text())["scans"] if e["split"] == "val"]
+    predictions = predict_entries([Predictor(model, meta)], tiny_cohort, val, ["herniation", "bulge",
+                                                                              "degenerated_disc", "stenosis"])
     assert validate_dataset(predictions, tiny_cohort.parent) == []
-    assert [s["id"] for s in predictions["scans"]] == [
-        s["id"] for s in json.loads(tiny_cohort.read_text())["scans"] if s["split"] == "val"]
-    assert all(d["score"] >= 0.05 for s in predictions["scans"] for d in s["findings"] + s["discs"])
+    assert [s["id"] for s in predictions["scans"]] == [s["id"] for s in val]
+    assert all(f["score"] >= floor for s in predictions["scans"] for f in s["findings"])
     assert _train(tiny_cohort, tmp_path / "run", micro) == 2  # never overwrites a run
 
 
@@ -71,8 +74,11 @@ def test_transfer_copies_weights_and_freezes_stages(tiny_cohort, micro, tmp_path
     source, _ = load_run(tmp_path / "lumbar")
     target, _ = load_run(tmp_path / "cervical")
     assert meta["training"]["init_tensors"] == len(source.state_dict())
-    frozen = "backbone.stages.0.0.conv1.weight"  # stage 1 is frozen with --freeze 2 (stem + stage 1)
-    assert torch.equal(source.state_dict()[frozen], target.state_dict()[frozen])
+    for part in ("finder", "judge"):  # stage 1 is frozen with --freeze 2 (stem + stage 1)
+        frozen = f"{part}.backbone.stages.0.0.conv1.weight"
+        assert torch.equal(source.state_dict()[frozen], target.state_dict()[frozen])
+    moved = "judge.presence.weight"
+    assert not torch.equal(source.state_dict()[moved], target.state_dict()[moved])
 
 
 def test_bad_training_requests_are_one_line_errors(tiny_cohort, micro, tmp_path, capsys):

@@ -27,12 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", type=Path, action="append", required=True, help="training run folder (repeatable)")
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --overwrite)")
     p.add_argument("--threshold", type=float, help="disease score threshold (default: each checkpoint's own)")
-    p.add_argument("--disc-threshold", type=float, help="disc score threshold (default: the disease threshold)")
-    p.add_argument("--nms-iou", type=float, default=F.NMS_IOU,
-                   help=f"class-wise 3D NMS IoU threshold (default {F.NMS_IOU:g})")
-    p.add_argument("--disc-gap-mm", type=float,
-                   help="discs whose centres are closer than this in world z (mm) are merged, keeping the best "
-                   f"(default by region: {', '.join(f'{r} {g:g}' for r, g in F.DISC_GAP_MM.items())})")
+    p.add_argument("--disc-threshold", type=float, default=0.0,
+                   help="drop discs (and the findings at their levels) scoring below this (default 0: every disc the "
+                   "level finder names)")
     p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing outputs")
     p.set_defaults(func=run)
@@ -49,15 +46,19 @@ def _resolve_jobs(path: Path, metas: list[dict], out_dir: Path) -> tuple[list[Jo
     return [single_scan_job(path, load_scan(path), metas, out_dir, {})], []
 
 
-def _thresholds(args, meta: dict) -> tuple[float, float]:
+def _threshold(args, meta: dict) -> float:
     score = args.threshold if args.threshold is not None else meta.get("threshold")
     if score is None:
         raise SpinedetError("the checkpoint has no score threshold; pass --threshold")
-    disc = args.disc_threshold if args.disc_threshold is not None else score
-    for name, value in (("threshold", score), ("disc threshold", disc)):
-        if not 0.0 <= value <= 1.0:
-            raise SpinedetError(f"{name} {value} is not in [0, 1]")
-    return float(score), float(disc)
+    if not 0.0 <= score <= 1.0:
+        raise SpinedetError(f"threshold {score} is not in [0, 1]")
+    return float(score)
+
+
+def _kept(findings: list[dict], discs: list[dict], disc_threshold: float):
+    """Discs at or above the disc threshold, and the findings at their levels (or at no level)."""
+    dropped = {d["level"] for d in discs if d["score"] < disc_threshold}
+    return [f for f in findings if f["level"] not in dropped], [d for d in discs if d["score"] >= disc_threshold]
 
 
 def _overlays(scan, job: Job, findings, discs, staging: Path, out_map: dict) -> None:
@@ -96,11 +97,13 @@ def _load_predictors(run_dirs: list[Path]) -> list:
 
 
 def run(args) -> int:
+    from spinedet.infer.predictor import predict_scan
+
     predictors = _load_predictors(args.model)
     metas = [p.meta for p in predictors]
-    thresholds = [_thresholds(args, meta) for meta in metas]
-    if not 0.0 <= args.nms_iou <= 1.0:
-        raise SpinedetError(f"--nms-iou {args.nms_iou} is not in [0, 1]")
+    thresholds = [_threshold(args, meta) for meta in metas]
+    if not 0.0 <= args.disc_threshold <= 1.0:
+        raise SpinedetError(f"--disc-threshold {args.disc_threshold} is not in [0, 1]")
     out_dir = require_empty_dir(args.out, args.overwrite)
     jobs, notes = _resolve_jobs(args.input, metas, out_dir)
     if args.input.suffix.lower() == ".json" and args.threshold is None:
@@ -113,15 +116,9 @@ def run(args) -> int:
         records, overlay_map = [], {}
         for job in jobs:
             scan = job.load()
-            detections = []
-            for m in job.models:
-                detections += F.above_threshold(predictors[m].predict(scan), *thresholds[m])
-            degenerate = [d for d in detections if not F.has_extent(d)]
-            if degenerate:
-                print(f"{job.info['id']}: {len(degenerate)} detection(s) with a zero-size box dropped")
-                detections = [d for d in detections if F.has_extent(d)]
-            findings, discs = F.postprocess(detections, job.info["region"], args.nms_iou,
-                                            args.disc_gap_mm or F.DISC_GAP_MM[job.info["region"]])
+            findings, discs = predict_scan([predictors[m] for m in job.models], scan, job.info["region"],
+                                           [thresholds[m] for m in job.models])
+            findings, discs = _kept(findings, discs, args.disc_threshold)
             if not args.no_overlays:
                 _overlays(scan, job, findings, discs, staging, overlay_map)
             records.append(F.scan_record(job.info, findings, discs))
@@ -129,7 +126,8 @@ def run(args) -> int:
         classes = [c for meta in metas for c in meta["classes"] if c != F.DISC_CLASS]
         data = F.predictions_dataset(records, classes)
         data["models"] = [
-            {"run": str(path), "region": meta["region"], "view": meta["view"], "threshold": t[0], "disc_threshold": t[1]}
+            {"run": str(path), "region": meta["region"], "view": meta["view"], "threshold": t,
+             "disc_threshold": args.disc_threshold}
             for path, meta, t in zip(args.model, metas, thresholds)
         ]
         data["spinedet_version"] = __version__

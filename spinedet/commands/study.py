@@ -36,16 +36,11 @@ def run(args) -> int:
     externals = tuple(c.strip() for c in args.external_centers.split(","))
     if len(externals) != 2:
         raise SpinedetError(f"--external-centers needs two centres, got {args.external_centers!r}")
-    train_args = []
-    if args.epochs is not None:
-        train_args += ["--epochs", str(args.epochs)]
-    if args.max_steps is not None:
-        train_args += ["--max-steps", str(args.max_steps)]
     plan = StudyPlan(
         out=args.out, preset=args.preset, seed=args.seed, data=args.data, train_center=args.train_center,
         external_centers=externals, cervical_center=args.cervical_center,
         config=args.config or ("paper" if args.preset == "paper" else "small"),
-        train_args=train_args, bootstrap=args.bootstrap,
+        epochs=args.epochs, max_steps=args.max_steps, bootstrap=args.bootstrap,
     )
     study = run_study(plan)
     print(f"study finished in {study['wall_s'] / 60:.1f} min: {args.out / 'report.html'}")

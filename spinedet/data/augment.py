@@ -72,3 +72,19 @@ def augment_intensity(array: np.ndarray, rng: np.random.Generator) -> np.ndarray
         x = gaussian_filter(x, sigma)
     x = x * rng.uniform(0.8, 1.2) + rng.uniform(-0.1, 0.1)
     return (x + rng.normal(0, rng.uniform(0.0, 0.06), x.shape)).astype(np.float32)
+
+
+def augment_crops(crops: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Intensity augmentation of the K crops of one scan (K, D, H, W): contrast, scale, shift and blur shared by
+    all crops (the levels of a scan stay comparable), a bias field and noise of each crop's own."""
+    gamma, scale, shift = rng.uniform(0.7, 1.4), rng.uniform(0.8, 1.2), rng.uniform(-0.1, 0.1)
+    noise, bias = rng.uniform(0.0, 0.06), rng.uniform(0.0, 0.2)
+    sigma = np.zeros(4)
+    if rng.random() < 0.3:
+        sigma[1 + rng.integers(3)] = rng.uniform(0.3, 1.0)
+    x = np.clip(crops, 0, None) ** gamma
+    x = x * np.stack([bias_field(x.shape[1:], rng, bias) for _ in range(len(x))])
+    if sigma.any():
+        x = gaussian_filter(x, sigma)
+    x = x * scale + shift
+    return (x + rng.normal(0, noise, x.shape)).astype(np.float32)

@@ -1,21 +1,28 @@
-"""Apply a trained detector to a Scan: every (query, class) above a floor, boxes in scan voxels and LPS mm (no NMS)."""
+"""The one prediction path: a trained run turns a Scan into findings and discs with their levels, and a set of runs
+turns scans or a dataset's entries into a predictions dataset. `spinedet detect`, the study and validation during
+training all come through here."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
-from spinedet.data.dataset import DISC_CLASS, image_path, load_dataset
+from spinedet.data.dataset import image_path
 from spinedet.data.preprocess import prepare
-from spinedet.infer.nms import classwise_nms
+from spinedet.infer import findings as F
+from spinedet.infer.level_predictor import predict_levels
 from spinedet.io import geometry
 from spinedet.io.load import load_scan
 from spinedet.io.scan import Scan
 from spinedet.model.box_ops import normalised_to_voxel
-from spinedet.train.checkpoint import load_run
+from spinedet.model.build import model_kind
+from spinedet.model.precision import prepare_model
+from spinedet.model.run import load_run
+
+SCAN_INFO_KEYS = ("id", "patient", "center", "region", "view", "image", "split")
 
 
 def model_boxes_to_scan(boxes_model_voxel: np.ndarray, model_to_scan: np.ndarray) -> np.ndarray:
@@ -29,7 +36,7 @@ def scan_boxes_to_model(boxes_scan_voxel: np.ndarray, model_to_scan: np.ndarray)
 
 @torch.no_grad()
 def query_outputs(model: torch.nn.Module, meta: dict, scan: Scan) -> tuple[np.ndarray, np.ndarray]:
-    """One forward pass: class probabilities (queries, classes) and boxes in scan canonical voxels (queries, 6)."""
+    """DETR head: class probabilities (queries, classes) and boxes in scan canonical voxels (queries, 6)."""
     pre = meta["preprocessing"][scan.view] if scan.view in meta["preprocessing"] else meta["preprocessing"][meta["view"]]
     inp = prepare(scan, pre["spacing_mm"], pre["shape"])
     was_training = model.training
@@ -40,18 +47,14 @@ def query_outputs(model: torch.nn.Module, meta: dict, scan: Scan) -> tuple[np.nd
     return out["logits"][0].sigmoid().numpy(), model_boxes_to_scan(boxes_model, inp.model_to_scan)
 
 
-def detect_scan(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
-    """Raw detections of one scan: every (query, class) pair scoring >= score_floor, best first."""
+def detr_detections(model: torch.nn.Module, meta: dict, scan: Scan, score_floor: float) -> list[dict]:
+    """DETR head: every (query, class) pair scoring >= score_floor, best first (sigmoid classes: a query may hold
+    a disc and a disease on one box)."""
     probs, boxes = query_outputs(model, meta, scan)
-    queries, labels = np.nonzero(probs >= score_floor)  # sigmoid classes: a query may hold a disc and a disease
-    detections = []
-    for score, label, box in zip(probs[queries, labels], labels, boxes[queries]):
-        detections.append({
-            "class": meta["classes"][int(label)],
-            "score": float(score),
-            "box_voxel": [float(v) for v in box],
-            "box_lps": [float(v) for v in geometry.box_voxel_to_world(box, scan.affine)],
-        })
+    queries, labels = np.nonzero(probs >= score_floor)
+    detections = [{"class": meta["classes"][int(label)], "score": float(score), "box_voxel": box,
+                   "box_lps": geometry.box_voxel_to_world(box, scan.affine)}
+                  for score, label, box in zip(probs[queries, labels], labels, boxes[queries])]
     return sorted(detections, key=lambda d: -d["score"])
 
 
@@ -61,32 +64,57 @@ class Predictor:
     def __init__(self, model: torch.nn.Module, meta: dict):
         self.model, self.meta = model, meta
         self.score_floor = float(meta["config"]["train"].get("score_floor", 0.05))
+        self.kind = model_kind(meta["config"])
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> "Predictor":
-        return cls(*load_run(run_dir))
+        model, meta = load_run(run_dir)
+        return cls(prepare_model(model, meta["config"], torch.device("cpu")), meta)
 
-    def predict(self, scan: Scan) -> list[dict]:
-        """Detections (disease classes and disc; one per query and class) above the score floor, best first, no NMS."""
-        return detect_scan(self.model, self.meta, scan, self.score_floor)
+    def predict(self, scan: Scan, region: str | None = None) -> tuple[list[dict], list[dict]]:
+        """(findings, discs) of one scan, levels named as `region` (default the scan's, else the run's) counts
+        them: findings at every score above the run's floor, discs as the model keeps them, zero-size boxes
+        dropped."""
+        region = region or scan.region or self.meta["region"]
+        if self.kind == "levels":
+            findings, discs = predict_levels(self.model, self.meta, scan, region)
+        else:  # DETR: discs above the operating threshold name the levels by counting; class-wise NMS
+            detections = F.above_threshold(detr_detections(self.model, self.meta, scan, self.score_floor), 0.0,
+                                           float(self.meta.get("threshold", 0.5)))
+            findings, discs = F.postprocess([d for d in detections if F.has_extent(d)], region, F.NMS_IOU,
+                                            F.DISC_GAP_MM[region])
+        findings = [f for f in findings if f["score"] >= self.score_floor]
+        return [f for f in findings if F.has_extent(f)], [d for d in discs if F.has_extent(d)]
 
-    def predict_dataset(self, dataset_path: str | Path, scan_filter: Callable[[dict], bool] | None = None,
-                        nms_iou: float | None = None) -> dict:
-        """A predictions dataset (dataset.json schema) over the entries `scan_filter` accepts (all by default):
-        findings and discs with their scores above the floor; class-wise NMS at `nms_iou` if given, else none."""
-        data = load_dataset(dataset_path)
-        scans = []
-        for entry in data["scans"]:
-            if scan_filter is not None and not scan_filter(entry):
-                continue
-            scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
-            detections = self.predict(scan)
-            if nms_iou is not None:
-                detections = classwise_nms(detections, nms_iou)
-            keys = ("score", "box_lps", "box_voxel")
-            info = {k: entry[k] for k in ("id", "patient", "center", "region", "view", "image", "split") if k in entry}
-            scans.append({**info,
-                          "findings": [{"class": d["class"], **{k: d[k] for k in keys}} for d in detections
-                                       if d["class"] != DISC_CLASS],
-                          "discs": [{k: d[k] for k in keys} for d in detections if d["class"] == DISC_CLASS]})
-        return {"format": data.get("format", "spinedet-dataset/1"), "classes": list(data["classes"]), "scans": scans}
+
+def predict_scan(predictors: list[Predictor], scan: Scan, region: str | None = None,
+                 thresholds: list[float] | None = None) -> tuple[list[dict], list[dict]]:
+    """(findings, discs) of several runs on one scan, each run's findings from its threshold on (default: all above
+    its floor): per (class, level) and per disc level the best-scoring one; findings best first, discs head to foot."""
+    best: dict = {}
+    discs: dict = {}
+    for n, predictor in enumerate(predictors):
+        found, named = predictor.predict(scan, region)
+        for f in (f for f in found if thresholds is None or f["score"] >= thresholds[n]):
+            key = (f["class"], f["level"]) if f["level"] is not None else (f["class"], id(f))
+            if key not in best or f["score"] > best[key]["score"]:
+                best[key] = f
+        for d in named:
+            key = d["level"] if d["level"] is not None else id(d)
+            if key not in discs or d["score"] > discs[key]["score"]:
+                discs[key] = d
+    ordered = sorted(discs.values(), key=lambda d: -(d["box_lps"][2] + d["box_lps"][5]))
+    return sorted(best.values(), key=lambda f: -f["score"]), ordered
+
+
+def predict_entries(predictors: list[Predictor], dataset_path: Path, entries: list[dict], data_classes,
+                    progress: str | None = None) -> dict:
+    """A predictions dataset over dataset entries (each scan named in its own region), every finding kept above
+    the runs' floors so that fROC and PR curves can be drawn."""
+    records = []
+    for entry in tqdm(entries, desc=progress, disable=progress is None, leave=False):
+        scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
+        findings, discs = predict_scan(predictors, scan, entry["region"])
+        records.append(F.scan_record({k: entry[k] for k in SCAN_INFO_KEYS if k in entry}, findings, discs))
+    return F.predictions_dataset(records, data_classes)
+

@@ -32,6 +32,21 @@ def pairwise_giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return iou - (enclosing - union) / enclosing.clamp(min=1e-9)
 
 
+def elementwise_giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Generalised IoU (...) of corner boxes a and b (..., 6), pair by pair."""
+    inter = (torch.minimum(a[..., 3:], b[..., 3:]) - torch.maximum(a[..., :3], b[..., :3])).clamp(min=0).prod(-1)
+    union = volume(a) + volume(b) - inter
+    enclosing = (torch.maximum(a[..., 3:], b[..., 3:]) - torch.minimum(a[..., :3], b[..., :3])).prod(-1)
+    return inter / union.clamp(min=1e-9) - (enclosing - union) / enclosing.clamp(min=1e-9)
+
+
+def centre_size_to_voxel(boxes: torch.Tensor, shape) -> torch.Tensor:
+    """Normalised centre-size boxes (..., 6) of an input of `shape` to voxel corners (torch twin of
+    normalised_to_voxel)."""
+    n = torch.as_tensor(shape, dtype=boxes.dtype, device=boxes.device)
+    return torch.cat([(boxes[..., :3] - boxes[..., 3:] / 2) * n - 0.5, (boxes[..., :3] + boxes[..., 3:] / 2) * n - 0.5], -1)
+
+
 def normalised_to_voxel(boxes: np.ndarray, shape) -> np.ndarray:
     """Normalised centre-size boxes (N, 6) of an input of `shape` to voxel corners: t in [0, 1] spans [-0.5, n-0.5]."""
     b = np.asarray(boxes, float).reshape(-1, 6)

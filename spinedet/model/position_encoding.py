@@ -23,3 +23,14 @@ def grid_encoding(shape, d_model: int, device=None) -> torch.Tensor:
     axes = [(torch.arange(n, device=device, dtype=torch.float32) + 0.5) / n for n in shape]
     grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)
     return sine_encoding(grid, d_model // 3)
+
+
+def mm_grid_encoding(shape, step_mm, d_model: int, device=None, scale_mm: float = 600.0) -> torch.Tensor:
+    """(D*H*W, d_model) encoding of a grid's voxel centres by their distance in mm from the grid's centre, so that a
+    token means the same place in windows and whole scans of other sizes (`scale_mm` spans the encoding's range)."""
+    if d_model % 6:
+        raise ValueError(f"d_model must be divisible by 6 for a 3D sine encoding, got {d_model}")
+    axes = [((torch.arange(n, device=device, dtype=torch.float32) + 0.5) - n / 2) * float(s) / scale_mm + 0.5
+            for n, s in zip(shape, step_mm)]
+    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)
+    return sine_encoding(grid, d_model // 3)

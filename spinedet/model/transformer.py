@@ -13,9 +13,10 @@ class EncoderLayer(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(d_model, ffn), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ffn, d_model))
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
 
-    def forward(self, x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, pos: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """`key_padding_mask` (B, N), True where a token is padding that no token may attend to."""
         q = x + pos
-        x = self.norm1(x + self.attn(q, q, x, need_weights=False)[0])
+        x = self.norm1(x + self.attn(q, q, x, key_padding_mask=key_padding_mask, need_weights=False)[0])
         return self.norm2(x + self.ffn(x))
 
 

@@ -13,14 +13,14 @@ import numpy as np
 
 from spinedet import __version__
 from spinedet.atomic import write_json, write_text
-from spinedet.cli import main as cli_main
 from spinedet.data.dataset import load_dataset, read_json
-from spinedet.errors import SpinedetError
 from spinedet.eval.definitions import definitions_text
 from spinedet.study import evaluation, report, sets
 from spinedet.study.paper import VIEWS
 from spinedet.study.predict import predict_set
 from spinedet.study.stages import StageLog
+from spinedet.train.config import load_config
+from spinedet.train.loop import TrainRequest, train
 
 
 @dataclass
@@ -35,16 +35,11 @@ class StudyPlan:
     external_centers: tuple[str, str] = ("C2", "C3")
     cervical_center: str = "C4"
     config: str = "small"
-    train_args: list[str] = field(default_factory=list)  # e.g. ["--max-steps", "2"] for smoke runs
+    epochs: int | None = None  # overrides the config's
+    max_steps: int | None = None  # stops each training early (smoke runs)
     synth_overrides: dict = field(default_factory=dict)
     bootstrap: int = 1000
     cervical_val_fraction: float = 0.25
-
-
-def _cli(args: list[str]) -> None:
-    code = cli_main(args)
-    if code:
-        raise SpinedetError(f"stage command failed with exit code {code}: spinedet {shlex.join(args)}")
 
 
 def _make_data(plan: StudyPlan, log: StageLog) -> Path:
@@ -88,21 +83,25 @@ def _make_sets(plan: StudyPlan, dataset_path: Path) -> dict[str, Path]:
 
 def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str, region: str,
            init: Path | None = None) -> Path:
+    """One training, called as a function; its record names the equivalent `spinedet train` command."""
     run_dir = plan.out / "models" / name
-    args = ["train", str(set_path), "--view", view, "--region", region, "--config", plan.config,
-            "--out", str(run_dir), *plan.train_args]
-    if init is not None:
-        args += ["--init", str(init)]
-    if (run_dir / "state").exists():
-        args.append("--resume")  # a stopped training continues where it stopped
-    log.run(f"train-{name}", "spinedet " + shlex.join(args), lambda: _cli(args))
+    request = TrainRequest(dataset=set_path, view=view, region=region, config=load_config(plan.config), out=run_dir,
+                           epochs=plan.epochs, max_steps=plan.max_steps, init=init, seed=plan.seed,
+                           resume=(run_dir / "state").exists())  # a stopped training continues where it stopped
+    args = ["train", str(set_path), "--view", view, "--region", region, "--config", plan.config, "--out", str(run_dir),
+            "--seed", str(plan.seed)]
+    args += ["--epochs", str(plan.epochs)] if plan.epochs is not None else []
+    args += ["--max-steps", str(plan.max_steps)] if plan.max_steps is not None else []
+    args += ["--init", str(init)] if init is not None else []
+    args += ["--resume"] if request.resume else []
+    log.run(f"train-{name}", "spinedet " + shlex.join(args), lambda: {"steps": train(request)["training"]["steps"]})
     return run_dir
 
 
 def _predict(plan: StudyPlan, log: StageLog, model: str, set_name: str, set_path: Path, view: str) -> Path:
     path = plan.out / "predictions" / f"{model}--{set_name}.json"
     command = (f"spinedet.study.predict.predict_set({plan.out / 'models' / model}, {set_path}, {view!r}): "
-               "detect's post-processing, findings kept at every score for the curves")
+               "detect's prediction path, findings kept at every score above the model's floor for the curves")
     log.run(f"predict-{model}--{set_name}", command,
             lambda: write_json(path, predict_set(plan.out / "models" / model, set_path, view)))
     return path

@@ -39,6 +39,13 @@ def shard(indices: list[int], rank: int, world: int) -> list[int]:
     return padded[rank::world]
 
 
+def broadcast_buffers(model: torch.nn.Module) -> None:
+    """Give every rank rank 0's buffers (batch-norm running statistics differ by rank between steps)."""
+    if dist.is_initialized():
+        for buffer in model.buffers():
+            dist.broadcast(buffer.data, src=0)
+
+
 def weights_digest(model: torch.nn.Module) -> str:
     """SHA-1 of every parameter and buffer, to compare replicas."""
     import hashlib

@@ -5,8 +5,15 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-COLUMNS = ["step", "epoch", "loss", "loss_class", "loss_l1", "loss_giou", "lr", "val_cpm", "val_ap", "val_f1",
-           "val_precision", "val_recall", "val_threshold"]
+VAL_COLUMNS = ["val_cpm", "val_ap", "val_f1", "val_precision", "val_recall", "val_threshold", "val_level_accuracy",
+               "val_disc_recall", "val_disc_level_accuracy", "val_false_discs_per_scan"]
+
+
+def columns_of(row: dict) -> list[str]:
+    """The CSV columns for a model's rows: counters, the loss and its parts (which the model kind decides), lr,
+    validation."""
+    return (["step", "epoch", "wall_s", "loss"] + sorted(k for k in row if k.startswith("loss_")) + ["lr"]
+            + VAL_COLUMNS)
 
 
 def _tensorboard_writer(folder: Path):
@@ -26,15 +33,22 @@ class MetricsLog:
         self.tensorboard = _tensorboard_writer(Path(run_dir) / "tensorboard")
 
     def write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
         new = not self.csv_path.exists()
+        if new:
+            columns = columns_of(rows[0])
+        else:
+            with open(self.csv_path, newline="") as f:
+                columns = next(csv.reader(f))
         with open(self.csv_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerows(rows)
         if self.tensorboard is not None:
             for row in rows:
-                for name in COLUMNS[2:]:
+                for name in columns[3:]:
                     if name in row:
                         tag = name.replace("val_", "val/", 1) if name.startswith("val_") else f"train/{name}"
                         self.tensorboard.add_scalar(tag, row[name], row["step"])

@@ -1,4 +1,6 @@
-"""Runs on disk: model.safetensors + model.json, written atomically; loading never unpickles."""
+"""Runs on disk: model.safetensors + model.json, written atomically; loading never unpickles.
+
+Here, below both training and inference, so that each reaches the format without importing the other."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from spinedet.atomic import atomic_path, write_json
 from spinedet.errors import InputError
-from spinedet.model.detector import build_detector
+from spinedet.model.build import build_model
 
 MODEL_FORMAT = "spinedet-model/1"
 
@@ -50,7 +52,7 @@ def load_weights(run_dir: str | Path) -> dict[str, torch.Tensor]:
 def load_run(run_dir: str | Path) -> tuple[torch.nn.Module, dict]:
     """The model (eval mode, CPU) and its metadata."""
     meta = read_meta(run_dir)
-    model = build_detector(meta["config"], len(meta["classes"]), meta["view"])
+    model = build_model(meta["config"], meta["classes"], meta["region"], meta["view"])
     missing, unexpected = model.load_state_dict(load_weights(run_dir), strict=False)
     if missing or unexpected:
         raise InputError(run_dir, f"weights do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")

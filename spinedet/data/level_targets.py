@@ -1,0 +1,82 @@
+"""Training targets of the level design from a dataset entry: discs by level, and per (disc, class) whether a
+finding is there, its LPS box, and whether the pair was labelled at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spinedet.data.levels import ALL_LEVELS
+
+
+@dataclass
+class LevelTruth:
+    """The truth of one scan, discs ordered head to foot (K), disease classes (C)."""
+
+    levels: np.ndarray  # (K,) indices into ALL_LEVELS
+    disc_boxes_lps: np.ndarray  # (K, 6)
+    presence: np.ndarray  # (K, C) 1.0 where the class is present at that disc
+    boxes_lps: np.ndarray  # (K, C, 6) the finding's box where present, else the disc's
+    labelled: np.ndarray  # (K, C) 0.0 for pairs the annotation left out ("unlabelled")
+
+    @property
+    def centres_lps(self) -> np.ndarray:
+        return (self.disc_boxes_lps[:, :3] + self.disc_boxes_lps[:, 3:]) / 2
+
+
+def level_truth(entry: dict, classes: list[str]) -> LevelTruth:
+    """Discs with a known level, head to foot (world z descending), and the findings at them; findings at a level
+    without a disc box in the scan are left out (no crop can be placed for them)."""
+    discs = sorted((d for d in entry.get("discs", []) if d.get("level") in ALL_LEVELS),
+                   key=lambda d: -(d["box_lps"][2] + d["box_lps"][5]))
+    levels = [d["level"] for d in discs]
+    k, c = len(discs), len(classes)
+    disc_boxes = np.array([d["box_lps"] for d in discs], float).reshape(k, 6)
+    presence = np.zeros((k, c))
+    boxes = np.repeat(disc_boxes[:, None], c, axis=1).reshape(k, c, 6)
+    labelled = np.ones((k, c))
+    for f in entry.get("findings", []):
+        if f.get("level") in levels and f["class"] in classes:
+            i, j = levels.index(f["level"]), classes.index(f["class"])
+            presence[i, j] = 1.0
+            boxes[i, j] = f["box_lps"]
+    for u in entry.get("unlabelled", []):
+        if u.get("level") in levels and u.get("class") in classes:
+            labelled[levels.index(u["level"]), classes.index(u["class"])] = 0.0
+    return LevelTruth(np.array([ALL_LEVELS.index(lv) for lv in levels], int), disc_boxes, presence, boxes, labelled)
+
+
+@dataclass
+class FinderTargets:
+    """Dense targets of the level finder on its output grid (d, h, w)."""
+
+    heatmap: np.ndarray  # (d, h, w) Gaussian peaks, exactly 1 at each disc's centre voxel
+    peaks: np.ndarray  # (N, 3) int output voxel of each disc
+    offsets: np.ndarray  # (N, 3) centre minus its voxel, in output voxels
+    log_sizes: np.ndarray  # (N, 3) log of the disc extent in input voxels
+    level_map: np.ndarray  # (d, h, w) int level index of the nearest disc's peak region, -1 elsewhere
+    level_weight: np.ndarray  # (d, h, w) weight of the level target (the Gaussian there), 0 elsewhere
+
+
+def finder_targets(centres_input: np.ndarray, sizes_input: np.ndarray, levels: np.ndarray, grid_shape, out_stride,
+                   sigma_frac: float = 0.2, min_sigma: float = 0.35, level_min: float = 0.3) -> FinderTargets:
+    """Targets for discs given by centre and size in input voxels; output voxel o sits at input voxel o * stride.
+    Each disc's Gaussian has a standard deviation of `sigma_frac` of its size (at least `min_sigma` voxels)."""
+    stride = np.asarray(out_stride, float)
+    grid_shape = tuple(int(n) for n in grid_shape)
+    centres = np.asarray(centres_input, float).reshape(-1, 3) / stride
+    sizes = np.asarray(sizes_input, float).reshape(-1, 3)
+    peaks = np.clip(np.round(centres), 0, np.array(grid_shape) - 1).astype(int)
+    axes = np.meshgrid(*[np.arange(n, dtype=float) for n in grid_shape], indexing="ij")
+    heatmap = np.zeros(grid_shape)
+    owner = np.full(grid_shape, -1)
+    for n, (c, size) in enumerate(zip(centres, sizes)):
+        sigma = np.maximum(min_sigma, sigma_frac * size / stride)
+        g = np.exp(-sum((a - ci) ** 2 / (2 * s**2) for a, ci, s in zip(axes, c, sigma)))
+        g[tuple(peaks[n])] = 1.0
+        owner[g > heatmap] = n
+        heatmap = np.maximum(heatmap, g)
+    level_map = np.where((owner >= 0) & (heatmap >= level_min), np.asarray(levels, int)[np.maximum(owner, 0)], -1)
+    return FinderTargets(heatmap, peaks, centres - peaks, np.log(np.maximum(sizes, 0.5)), level_map,
+                         np.where(level_map >= 0, heatmap, 0.0))

@@ -1,0 +1,39 @@
+"""The level design as one module: a level finder for the whole scan and a level judge for the crops of its discs."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from spinedet.model.level_finder import LevelFinder
+from spinedet.model.level_judge import LevelJudge
+
+
+class LevelDetector(nn.Module):
+    """`finder` and `judge`, saved and loaded together (one safetensors file)."""
+
+    def __init__(self, finder: LevelFinder, judge: LevelJudge):
+        super().__init__()
+        self.finder, self.judge = finder, judge
+
+    def forward(self, windows=None, crops=None, levels=None, valid=None) -> dict:
+        """The finder on whole-scan windows and/or the judge on disc crops (one call, as DDP wants one forward)."""
+        out = {}
+        if windows is not None:
+            out["finder"] = self.finder(windows)
+        if crops is not None:
+            out["judge"] = self.judge(crops, levels, valid)
+        return out
+
+
+def build_level_detector(config: dict, num_classes: int, region: str, view: str) -> LevelDetector:
+    """The finder and judge of a config's "finder" and "judge" sections for one region and view (the finder's
+    input spacing sets the mm scale of its position encoding)."""
+    f, j = config["finder"], config["judge"]
+    spacing = config["input"][region][view]["finder"]["spacing_mm"]
+    finder = LevelFinder(f["base_width"], f["stem_stride"], f["stage_strides"], f["d_model"], f["heads"], f["layers"],
+                         f["ffn"], spacing, f.get("dropout", 0.0), f.get("out_stage", 2), f.get("decoder_width", 32),
+                         f.get("norm", "batch"))
+    judge = LevelJudge(num_classes, j["base_width"], j["stem_stride"], j["stage_strides"], j["d_model"], j["heads"],
+                       j["layers"], j["ffn"], j.get("dropout", 0.0), j.get("norm", "batch"),
+                       j.get("decoder_width", 32))
+    return LevelDetector(finder, judge)

@@ -1,0 +1,105 @@
+"""Training batches of the level design: the finder's windows of whole scans with dense targets, and the judge's
+crops around true discs (jittered) with fixed targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from spinedet.data.augment import augment_crops, augment_intensity
+from spinedet.data.crops import LEFT_RIGHT_AXIS, SUPERIOR_AXIS
+from spinedet.data.preprocess import crop_or_pad
+from spinedet.data.level_crops import CropVolume, disc_crops, loss_frame, world_boxes_in_frame
+from spinedet.data.level_targets import FinderTargets, LevelTruth, finder_targets
+from spinedet.io.geometry import box_world_to_voxel
+
+
+def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.random.Generator | None,
+                jitter: dict | None, augment: bool) -> tuple[dict, dict]:
+    """(inputs, targets) of the judge for scans with at least one disc; crops padded to the most discs."""
+    k_max = max(len(truth.levels) for _, truth in items)
+    c = items[0][1].presence.shape[1]
+    b = len(items)
+    crops = torch.zeros(b, k_max, *crop["shape"])
+    levels = torch.zeros(b, k_max, dtype=torch.long)
+    valid = torch.zeros(b, k_max, dtype=torch.bool)
+    presence, labelled = torch.zeros(b, k_max, c), torch.zeros(b, k_max, c)
+    boxes = torch.zeros(b, k_max, c, 6)
+    crop_boxes = torch.zeros(b, k_max, c, 6)
+    frames = torch.eye(4).repeat(b, k_max, 1, 1)
+    for n, (volume, truth) in enumerate(items):
+        k = len(truth.levels)
+        made = disc_crops(volume, truth.centres_lps, crop, rng, jitter)
+        array = made.crops.numpy()
+        if augment and rng is not None:
+            array = augment_crops(array, rng)
+        crops[n, :k] = torch.from_numpy(array)
+        levels[n, :k] = torch.from_numpy(truth.levels)
+        valid[n, :k] = True
+        presence[n, :k] = torch.from_numpy(truth.presence).float()
+        labelled[n, :k] = torch.from_numpy(truth.labelled).float()
+        boxes[n, :k] = torch.from_numpy(world_boxes_in_frame(truth.boxes_lps, made.crop_to_world, crop)).float()
+        frames[n, :k] = torch.from_numpy(loss_frame(made.crop_to_world, crop)).float()
+        crop_boxes[n, :k] = torch.from_numpy(np.array(
+            [[box_world_to_voxel(box, a) for box in per_class] for per_class, a in zip(truth.boxes_lps, made.crop_to_world)]
+        ).reshape(k, c, 6)).float()
+    return ({"crops": crops, "levels": levels, "valid": valid},
+            {"presence": presence, "labelled": labelled, "boxes": boxes, "frames": frames, "crop_boxes": crop_boxes})
+
+
+def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator | None, fov_cut: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A `shape` window of a coarse volume: (array, start index in the volume, kept mask along the superior axis).
+
+    Centred, or with `rng` placed anywhere that keeps the volume's centre inside; with probability `fov_cut` a
+    band of up to 40% of the window at its head or foot end (or both) is blanked, as a shorter field of view
+    would show the spine (the mask says which rows of that axis remain)."""
+    shape = np.asarray(shape)
+    size = np.asarray(coarse.shape)
+    start = (size - shape) // 2
+    if rng is not None:
+        slack = np.abs(size - shape) // 2
+        start = start + np.round(rng.uniform(-1, 1, 3) * np.minimum(slack, shape // 4)).astype(int)
+    array = crop_or_pad(coarse, shape, start)
+    axis = SUPERIOR_AXIS[view][0]
+    keep = np.ones(int(shape[axis]), bool)
+    if rng is not None and rng.random() < fov_cut:
+        n = int(shape[axis])
+        ends = rng.choice(["head", "foot", "both"])  # index 0 of the superior axis is the head end in both views
+        if ends in ("head", "both"):
+            keep[: int(rng.uniform(0.1, 0.4) * n)] = False
+        if ends in ("foot", "both"):
+            keep[n - int(rng.uniform(0.1, 0.4) * n):] = False
+        index = [slice(None)] * 3
+        index[axis] = ~keep
+        array[tuple(index)] = 0.0
+    return array, start, keep
+
+
+def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_input: dict, view: str,
+                 out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0
+                 ) -> tuple[torch.Tensor, list[FinderTargets]]:
+    """(windows (B, 1, D, H, W), targets) for scans given as (coarse volume, coarse voxel -> LPS affine, truth)."""
+    shape = np.asarray(finder_input["shape"])
+    grid = -(-shape // np.asarray(out_stride))
+    windows, targets = [], []
+    for coarse, coarse_affine, truth in items:
+        array, start, keep = finder_window(coarse, shape, view, rng if augment else None, fov_cut)
+        inv = np.linalg.inv(coarse_affine)
+        centres = truth.centres_lps @ inv[:3, :3].T + inv[:3, 3] - start
+        sizes = np.array([box_world_to_voxel(b, coarse_affine)[3:] - box_world_to_voxel(b, coarse_affine)[:3]
+                          for b in truth.disc_boxes_lps]).reshape(-1, 3)
+        axis = SUPERIOR_AXIS[view][0]
+        row = np.round(centres[:, axis]).astype(int)
+        inside = np.all((centres > -0.5) & (centres < shape - 0.5), axis=1)
+        inside &= keep[np.clip(row, 0, len(keep) - 1)]
+        centres, sizes, levels = centres[inside], sizes[inside], truth.levels[inside]
+        if augment and rng is not None:
+            if rng.random() < 0.5:
+                lr = LEFT_RIGHT_AXIS[view]
+                array = np.flip(array, lr).copy()
+                centres[:, lr] = shape[lr] - 1 - centres[:, lr]
+            array = augment_intensity(array, rng)
+        windows.append(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))
+        targets.append(finder_targets(centres, sizes, levels, grid, out_stride))
+    return torch.stack(windows)[:, None], targets

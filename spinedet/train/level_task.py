@@ -1,0 +1,75 @@
+"""Training of the level design: per step, the finder on windows of whole scans and the judge on the crops of their
+true discs (jittered), one loss, one optimizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spinedet.data.dataset import DISC_CLASS, image_path
+from spinedet.data.level_crops import CropVolume, resampled_affine
+from spinedet.data.level_targets import LevelTruth, level_truth
+from spinedet.model.level_losses import finder_loss, judge_loss
+from spinedet.train.data import resampled_scan
+from spinedet.train.level_batches import finder_batch, judge_batch
+
+
+@dataclass
+class LevelItem:
+    """One training scan: its coarse volume for the finder, its crop-spacing volume for the judge, its truth."""
+
+    scan_id: str
+    coarse: np.ndarray
+    coarse_affine: np.ndarray
+    volume: CropVolume
+    truth: LevelTruth
+
+
+class LevelTask:
+    """Data, batches and loss of the level design for one region and view."""
+
+    def __init__(self, config: dict, classes: list[str], region: str, view: str):
+        self.section = config["input"][region][view]
+        self.jitter = config["judge"].get("jitter")
+        self.train = config["train"]
+        self.classes = [c for c in classes if c != DISC_CLASS]
+        self.view = view
+
+    def preprocessing(self) -> dict:
+        return self.section
+
+    def prepare(self, dataset_path: Path, entry: dict) -> LevelItem:
+        path = image_path(dataset_path, entry)
+        coarse, factor, affine = resampled_scan(path, entry["view"], entry["region"], self.section["finder"]["spacing_mm"])
+        fine, fine_factor, _ = resampled_scan(path, entry["view"], entry["region"], self.section["crop"]["spacing_mm"])
+        return LevelItem(entry["id"], coarse, resampled_affine(affine, factor),
+                         CropVolume(fine, resampled_affine(affine, fine_factor), entry["view"]),
+                         level_truth(entry, self.classes))
+
+    def loss(self, model: torch.nn.Module, items: list[LevelItem], rng: np.random.Generator | None,
+             device: torch.device) -> tuple[torch.Tensor, dict]:
+        """Finder loss on every item plus judge loss on the items with discs; `rng` None: no augmentation."""
+        augment = bool(self.train["augment"]) and rng is not None
+        windows, finder_targets = finder_batch([(it.coarse, it.coarse_affine, it.truth) for it in items],
+                                               self.section["finder"], self.view, model_out_stride(model), rng,
+                                               augment, float(self.train.get("fov_cut", 0.0)))
+        with_discs = [(it.volume, it.truth) for it in items if len(it.truth.levels)]
+        judge_inputs, judge_targets = (judge_batch(with_discs, self.section["crop"], rng if augment else None,
+                                                   self.jitter, augment) if with_discs else (None, None))
+        out = model(windows=windows.to(device), **({k: v.to(device) for k, v in judge_inputs.items()}
+                                                   if judge_inputs else {}))
+        weights = self.train["loss_weights"]
+        total, parts = finder_loss(out["finder"], finder_targets, weights)
+        if judge_inputs:
+            j_total, j_parts = judge_loss(out["judge"], {k: v.to(device) for k, v in judge_targets.items()},
+                                          self.section["crop"]["shape"], weights)
+            total, parts = total + j_total, {**parts, **j_parts}
+        return total, parts
+
+
+def model_out_stride(model: torch.nn.Module):
+    """The finder's output stride, through a DDP wrapper if there is one."""
+    return getattr(model, "module", model).finder.out_stride

@@ -27,7 +27,7 @@ from spinedet.eval import best_f1_threshold, evaluate
 from spinedet.model.box_ops import centre_size_to_voxel
 from spinedet.model.level_judge import LevelJudge
 from spinedet.model.level_losses import judge_loss
-from spinedet.model.precision import autocast, uses_bf16
+from spinedet.model.precision import autocast
 from spinedet.train.config import load_config
 from spinedet.train.data import resampled_scan
 from spinedet.train.level_batches import judge_batch
@@ -96,6 +96,7 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--train-patients", type=int, help="use only the first N training patients")
     p.add_argument("--override", default="{}", help="JSON merged into the config's judge section")
+    p.add_argument("--train-override", default="{}", help="JSON merged into the config's train section")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.manual_seed(args.seed)
@@ -113,10 +114,9 @@ def main() -> None:
     print(f"loaded {len(train_items)} train / {len(val_items)} val scans in {time.perf_counter() - t0:.0f} s", flush=True)
     model = LevelJudge(len(classes), jcfg["base_width"], jcfg["stem_stride"], jcfg["stage_strides"], jcfg["d_model"],
                        jcfg["heads"], jcfg["layers"], jcfg["ffn"], jcfg.get("dropout", 0.0), jcfg.get("norm", "batch"), jcfg.get("decoder_width", 32))
-    tcfg = config["train"]
+    tcfg = {**config["train"], **json.loads(args.train_override)}
     device = torch.device("cpu")
-    if uses_bf16(config, device):
-        model = model.to(memory_format=torch.channels_last_3d)
+    model = model.to(memory_format=torch.channels_last_3d)
     optimizer = torch.optim.AdamW(model.parameters(), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
     warm = max(1, int(0.05 * args.steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -126,7 +126,8 @@ def main() -> None:
     start = time.perf_counter()
     for step in range(1, args.steps + 1):
         chosen = rng.choice(len(train_items), size=batch, replace=False)
-        inputs, target = judge_batch([train_items[i][:2] for i in chosen], crop, rng, jcfg.get("jitter"), True)
+        inputs, target = judge_batch([train_items[i][:2] for i in chosen], crop, rng, jcfg.get("jitter"), True,
+                                     jcfg.get("discs_per_scan"))
         with autocast(config, device):
             out = model(inputs["crops"], inputs["levels"], inputs["valid"])
             loss, parts = judge_loss(out, target, crop["shape"], tcfg["loss_weights"])

@@ -4,7 +4,7 @@ import copy
 import json
 from pathlib import Path
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[1] / "spinedet" / "configs"
 SMALL = json.loads((CONFIGS / "small.json").read_text())
 DETR_SMALL = json.loads((CONFIGS / "detr-small.json").read_text())
 

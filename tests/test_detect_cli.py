@@ -75,8 +75,11 @@ def test_detect_scan_file(tmp_path, fake_models, capsys):
     assert [(r["scan_id"], r["class"], r["level"]) for r in rows] == [("s1", "herniation", "L4/L5")]
     assert (out / rows[0]["overlay"]).is_file() and (out / "overlays" / "s1" / "overview.png").is_file()
     assert NOTICE in (out / "README.txt").read_text()
-    assert sorted(p.name for p in out.iterdir()) == ["README.txt", "findings.csv", "findings.json", "overlays"]
-    assert "discs L1/L2 L2/L3 L3/L4 L4/L5 L5/S1" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["README.txt", "findings.csv", "findings.json", "overlays",
+                                                     "report.html"]
+    printed = capsys.readouterr().out
+    assert "discs L1/L2 L2/L3 L3/L4 L4/L5 L5/S1" in printed
+    assert "sr.dcm skipped: scan s1 is not a DICOM series" in printed  # NIfTI input: no SR, one line says why
 
 
 def test_threshold_override_and_refusals(tmp_path, fake_models, capsys):

@@ -76,7 +76,8 @@ def write_train_csv(path, grades):
 
 
 def build_rsna(root):
-    """Study 1001 complete; 1002 with a blank severity; 1003 listed without images; 1004 moderate without a point."""
+    """Study 1001 complete; 1002 with blank and unknown severities; 1003 listed without images; 1004 moderate without a
+    point; 1005 an axial series of two stacks; 1006 with every severity blank."""
     images = root / "train_images"
     write_series(images / "1001" / "11", SAGITTAL)
     write_series(images / "1001" / "12", SAGITTAL)
@@ -84,22 +85,27 @@ def build_rsna(root):
     write_series(images / "1002" / "21", SAGITTAL)
     write_series(images / "1004" / "41", SAGITTAL)
     write_series(images / "1005" / "51", TWO_STACKS)
+    write_series(images / "1006" / "61", SAGITTAL)
     write_train_csv(root / "train.csv", {
         "1001": {"spinal_canal_stenosis_l4_l5": "Moderate", "left_neural_foraminal_narrowing_l4_l5": "Severe",
                  "right_subarticular_stenosis_l4_l5": "Moderate"},
-        "1002": {"left_subarticular_stenosis_l1_l2": ""},
+        "1002": {"left_subarticular_stenosis_l4_l5": "", "right_subarticular_stenosis_l4_l5": "Moderate",
+                 "spinal_canal_stenosis_l2_l3": "", "spinal_canal_stenosis_l3_l4": "Unknown"},
         "1003": {},
         "1004": {"spinal_canal_stenosis_l2_l3": "Severe"},
         "1005": {"right_subarticular_stenosis_l5_s1": "Moderate"},
+        "1006": {f"{c}_{lv}": "" for c in CONDITION_COLUMNS for lv in LEVEL_COLUMNS},
     })
     rows = ["study_id,series_id,instance_number,condition,level,x,y"]
     rows += [f"1001,{s},{n},{c},{lv},{x},{y}" for s, n, c, lv, x, y in POINTS]
     rows += ["1001,11,5,Spinal Canal Widening,L4/L5,1,1", "1001,11,5,Spinal Canal Stenosis,L6/S1,1,1"]
     rows += ["1005,51,5,Right Subarticular Stenosis,L5/S1,30.0,30.0"]
+    rows += ["1002,21,5,Right Subarticular Stenosis,L4/L5,20.0,30.0"]
     (root / "train_label_coordinates.csv").write_text("\n".join(rows) + "\n")
     (root / "train_series_descriptions.csv").write_text(
         "study_id,series_id,series_description\n1001,11,Sagittal T2/STIR\n1001,12,Sagittal T1\n1001,13,Axial T2\n"
-        "1002,21,Sagittal T2/STIR\n1003,31,Sagittal T2/STIR\n1004,41,Sagittal T2/STIR\n1005,51,Axial T2\n")
+        "1002,21,Sagittal T2/STIR\n1003,31,Sagittal T2/STIR\n1004,41,Sagittal T2/STIR\n1005,51,Axial T2\n"
+        "1006,61,Sagittal T2/STIR\n")
 
 
 def series_scan(folder):
@@ -137,8 +143,10 @@ def test_sagittal_t2_and_axial_t2_series_become_scans(imported):
     assert validate(data, tmp_path / "out") == []
     assert data["classes"] == ["stenosis", "subarticular_stenosis", "foraminal_narrowing"]
     assert [(s["id"], s["view"], s["patient"], s["center"]) for s in data["scans"]] == [
-        ("rsna-1001-11", "sagittal", "rsna-1001", "RSNA2024"), ("rsna-1001-13", "axial", "rsna-1001", "RSNA2024")]
+        ("rsna-1001-11", "sagittal", "rsna-1001", "RSNA2024"), ("rsna-1001-13", "axial", "rsna-1001", "RSNA2024"),
+        ("rsna-1002-21", "sagittal", "rsna-1002", "RSNA2024")]
     sagittal = data["scans"][0]
+    assert "unlabelled" not in sagittal
     assert (tmp_path / "out" / sagittal["image"]).resolve() == (tmp_path / "rsna/train_images/1001/11").resolve()
     assert sorted((f["class"], f.get("side"), f["level"], f["severity"]) for f in sagittal["findings"]) == [
         ("foraminal_narrowing", "left", "L4/L5", "severe"),  # labelled on the T1, inside the T2's slices
@@ -151,7 +159,7 @@ def test_sagittal_t2_and_axial_t2_series_become_scans(imported):
 
 def test_boxes_contain_the_labelled_voxels(imported):
     tmp_path, data, _ = imported
-    sagittal, axial = data["scans"]
+    sagittal, axial, _ = data["scans"]
     scans = {s: series_scan(tmp_path / "rsna/train_images/1001" / s) for s in ("11", "12", "13")}
     for series, number, condition, level, x, y in POINTS[:3]:
         _, headers = scans[series]
@@ -171,22 +179,36 @@ def test_boxes_contain_the_labelled_voxels(imported):
 def test_bad_studies_are_skipped_one_line_each(imported):
     _, _, captured = imported
     err = captured.err
-    assert "study 1002: skipped: severity blank or unknown" in err
+    assert "study 1002: severity blank or unknown for 3 condition-level(s), e.g. left_subarticular_stenosis L4/L5: " \
+        "kept, with those (class, level) pairs listed as unlabelled" in err
+    assert "study 1006: skipped: no condition-level has a severity: nothing in it is labelled" in err
     assert "study 1003: skipped: listed in train.csv but" in err
     assert "study 1004: skipped: severe spinal_canal_stenosis at L2/L3 has no labelled point" in err
     assert "train_label_coordinates.csv line 6: skipped: unknown condition 'Spinal Canal Widening'" in err
     assert "train_label_coordinates.csv line 7: skipped: unknown condition 'Spinal Canal Stenosis', level 'L6/S1'" in err
-    assert "imported 2 scans of 1 patients" in captured.out and "'studies': 3" in captured.out
+    assert "imported 3 scans of 2 patients" in captured.out and "'studies': 3" in captured.out
+    assert "discs 0; unlabelled (class, level) pairs 3)" in captured.out
+
+
+def test_blank_severities_are_kept_as_unlabelled_pairs(imported):
+    tmp_path, data, _ = imported
+    partial = next(s for s in data["scans"] if s["patient"] == "rsna-1002")
+    assert partial["unlabelled"] == [{"class": "stenosis", "level": "L2/L3"}, {"class": "stenosis", "level": "L3/L4"},
+                                     {"class": "subarticular_stenosis", "level": "L4/L5"}]  # left blank, right graded
+    assert [(f["class"], f["side"], f["level"], f["severity"]) for f in partial["findings"]] == [
+        ("subarticular_stenosis", "right", "L4/L5", "moderate")]
+    assert validate(data, tmp_path / "out") == []
+    assert all(s["patient"] != "rsna-1006" for s in data["scans"])
 
 
 def test_no_patient_identity_leaks_into_outputs(tmp_path, capsys):
     build_rsna(tmp_path / "rsna")
     assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "out"), "--copy"]) == 0
     data = json.loads((tmp_path / "out" / "dataset.json").read_text())
-    assert [s["image"] for s in data["scans"]] == ["images/1001/11", "images/1001/13", "images/1005/51-1",
-                                                   "images/1005/51-2"]
+    assert [s["image"] for s in data["scans"]] == ["images/1001/11", "images/1001/13", "images/1002/21",
+                                                   "images/1005/51-1", "images/1005/51-2"]
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
-    assert len(written) == 1 + 9 + 4 + 6
+    assert len(written) == 1 + 9 + 4 + 9 + 6
     for path in written:
         blob = path.read_bytes()
         assert all(value.encode() not in blob for value in IDENTITY.values()), path
@@ -245,6 +267,9 @@ def test_without_a_frame_of_reference_only_own_labels_are_placed_and_that_is_sai
     shutil.rmtree(tmp_path / "rsna/train_images/1001/11")
     write_series(tmp_path / "rsna/train_images/1001/11", SAGITTAL, frame="")
     assert main(["import", "rsna2024", str(tmp_path / "rsna"), str(tmp_path / "out")]) == 0
-    assert "1001/11: no single FrameOfReferenceUID: 2 finding(s) labelled on other series" in capsys.readouterr().err
+    assert "1001/11: no single FrameOfReferenceUID: 2 finding(s) labelled on other series or stacks cannot be " \
+        "placed in it; their (class, level) pairs are listed as unlabelled" in capsys.readouterr().err
     data = json.loads((tmp_path / "out" / "dataset.json").read_text())
     assert [f["class"] for f in data["scans"][0]["findings"]] == ["stenosis"]
+    assert data["scans"][0]["unlabelled"] == [{"class": "foraminal_narrowing", "level": "L4/L5"},
+                                              {"class": "subarticular_stenosis", "level": "L4/L5"}]

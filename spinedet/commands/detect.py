@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from spinedet import __version__
@@ -14,6 +15,7 @@ from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
 from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
 from spinedet.io.load import load_scan
+from spinedet.report.outputs import StudyOutputs
 
 
 def register(subparsers) -> None:
@@ -21,7 +23,8 @@ def register(subparsers) -> None:
         "detect",
         help="detect disease findings and discs with their levels (research software, not a medical device)",
         description="Apply trained models to a scan file, a series folder, a DICOM study folder or a dataset.json "
-        "and write findings.json, findings.csv and overlay PNGs. " + F.NOTICE,
+        "and write findings.json (with the findings joined per patient and level), findings.csv and overlay PNGs; "
+        "for one patient's study also report.html and, for DICOM input, sr.dcm (a DICOM SR). " + F.NOTICE,
     )
     p.add_argument("input", type=Path, help="scan file, DICOM series or study folder, or dataset.json")
     p.add_argument("--model", type=Path, action="append", required=True, help="training run folder (repeatable)")
@@ -44,6 +47,11 @@ def _resolve_jobs(path: Path, metas: list[dict], out_dir: Path) -> tuple[list[Jo
     if path.is_dir():
         return dicom_jobs(path, metas, out_dir)
     return [single_scan_job(path, load_scan(path), metas, out_dir, {})], []
+
+
+def _operating(meta: dict, threshold: float) -> float:
+    """The checkpoint's own operating threshold (best validation F1), else the threshold findings are reported from."""
+    return float(meta["threshold"]) if meta.get("threshold") is not None else threshold
 
 
 def _threshold(args, meta: dict) -> float:
@@ -112,13 +120,18 @@ def run(args) -> int:
     for note in notes:
         print(note)
     staging = Path(tempfile.mkdtemp(prefix=".detect-", dir=out_dir))
+    outputs = StudyOutputs(jobs)
+    detect_seconds = 0.0
     try:
         records, overlay_map = [], {}
         for job in jobs:
             scan = job.load()
+            start = time.perf_counter()
             findings, discs = predict_scan([predictors[m] for m in job.models], scan, job.info["region"],
                                            [thresholds[m] for m in job.models])
+            detect_seconds += time.perf_counter() - start
             findings, discs = _kept(findings, discs, args.disc_threshold)
+            outputs.add(job, scan, findings, min(_operating(metas[m], thresholds[m]) for m in job.models))
             if not args.no_overlays:
                 _overlays(scan, job, findings, discs, staging, overlay_map)
             records.append(F.scan_record(job.info, findings, discs))
@@ -127,10 +140,13 @@ def run(args) -> int:
         data = F.predictions_dataset(records, classes)
         data["models"] = [
             {"run": str(path), "region": meta["region"], "view": meta["view"], "threshold": t,
-             "disc_threshold": args.disc_threshold}
+             "operating_threshold": _operating(meta, t), "disc_threshold": args.disc_threshold,
+             "model_version": meta.get("spinedet_version")}
             for path, meta, t in zip(args.model, metas, thresholds)
         ]
         data["spinedet_version"] = __version__
+        for note in outputs.finish(data, staging, __version__):
+            print(note)
         F.write_findings_csv(staging / "findings.csv", data, overlay_map)
         write_text(staging / "README.txt", _readme(args, len(records)))
         F.write_findings_json(staging / "findings.json", data)
@@ -138,6 +154,9 @@ def run(args) -> int:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     n_findings = sum(len(r["findings"]) for r in records)
+    if outputs.one_patient:
+        print(f"report and SR: {outputs.seconds:.2f} s (key images, report.html, sr.dcm for DICOM); "
+              f"detection: {detect_seconds:.2f} s")
     print(f"{len(records)} scan(s), {n_findings} finding(s) -> {out_dir}/findings.json. {F.NOTICE}")
     return 0
 
@@ -148,5 +167,8 @@ def _readme(args, n_scans: int) -> str:
         f"spinedet {__version__} detect on {args.input} with model(s) {', '.join(map(str, args.model))}: {n_scans} scan(s).\n"
         "findings.json: predictions in the spinedet dataset schema (every finding and disc with score, level, "
         "box_lps in LPS mm, box_voxel in canonical voxel corners).\n"
+        "findings.json 'patients': per patient every level head to foot with its findings joined across views.\n"
         "findings.csv: one row per finding. overlays/<scan id>/: overview.png and one PNG per finding.\n"
+        "report.html (one patient's input): the findings per level with key images. sr.dcm (DICOM input): the same "
+        "findings as a DICOM SR (TID 1500), for a PACS or a DICOM viewer. docs/outputs.md describes every file.\n"
     )

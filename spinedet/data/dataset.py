@@ -50,6 +50,33 @@ def _entry_problems(entry, where: str, classes, is_finding: bool) -> list[str]:
     return problems
 
 
+def _pair_problems(pair, at: str, classes) -> list[str]:
+    if not isinstance(pair, dict):
+        return [f"{at}: must be an object with 'class' and 'level'"]
+    problems = []
+    if pair.get("class") not in classes:
+        problems.append(f"{at}.class: {pair.get('class')!r} is not one of the dataset's classes {list(classes)}")
+    if pair.get("level") not in ALL_LEVELS:
+        problems.append(f"{at}.level: {pair.get('level')!r} is not a spinal level such as 'L4/L5' or 'C5/C6'")
+    return problems
+
+
+def _unlabelled_problems(pairs, where: str, classes) -> list[str]:
+    """Problems of a scan's optional "unlabelled" list: (class, level) pairs the annotation did not judge."""
+    if not isinstance(pairs, list):
+        return [f"{where}: must be a list of objects with 'class' and 'level'"]
+    problems, seen = [], set()
+    for m, pair in enumerate(pairs):
+        found = _pair_problems(pair, f"{where}[{m}]", classes)
+        if not found:
+            key = (pair["class"], pair["level"])
+            if key in seen:
+                found = [f"{where}[{m}]: {key[0]} at {key[1]} is listed twice"]
+            seen.add(key)
+        problems += found
+    return problems
+
+
 def validate(data, base_dir: Path | None = None) -> list[str]:
     """Every problem in a parsed dataset as 'scan <id>: <field>: <problem>'; images checked when base_dir given."""
     if not isinstance(data, dict):
@@ -98,6 +125,8 @@ def validate(data, base_dir: Path | None = None) -> list[str]:
                 continue
             for m, entry in enumerate(entries):
                 problems += _entry_problems(entry, f"{where}.{key}[{m}]", classes, is_finding)
+        if "unlabelled" in scan:
+            problems += _unlabelled_problems(scan["unlabelled"], f"{where}.unlabelled", classes)
     return problems
 
 
@@ -136,7 +165,7 @@ def write_dataset(path: str | Path, data: dict, overwrite: bool = True) -> None:
 
 
 def summary(data: dict) -> dict:
-    """Counts of scans by centre, view, region and split, and of findings by class and level."""
+    """Counts of scans by centre, view, region and split, of findings by class and level, and of unlabelled pairs."""
     scans = data["scans"]
     findings = [f for s in scans for f in s.get("findings", [])]
     return {
@@ -149,4 +178,5 @@ def summary(data: dict) -> dict:
         "findings_by_class": dict(sorted(Counter(f["class"] for f in findings).items())),
         "findings_by_level": dict(sorted(Counter(str(f.get("level")) for f in findings).items())),
         "discs": sum(len(s.get("discs", [])) for s in scans),
+        "unlabelled_pairs": sum(len(s.get("unlabelled", [])) for s in scans),
     }

@@ -24,6 +24,15 @@ class LevelTruth:
     def centres_lps(self) -> np.ndarray:
         return (self.disc_boxes_lps[:, :3] + self.disc_boxes_lps[:, 3:]) / 2
 
+    def window(self, count: int, rng: np.random.Generator) -> "LevelTruth":
+        """A random run of `count` neighbouring discs (all of them where there are no more)."""
+        if len(self.levels) <= count:
+            return self
+        start = int(rng.integers(0, len(self.levels) - count + 1))
+        part = slice(start, start + count)
+        return LevelTruth(self.levels[part], self.disc_boxes_lps[part], self.presence[part], self.boxes_lps[part],
+                          self.labelled[part])
+
 
 def level_truth(entry: dict, classes: list[str]) -> LevelTruth:
     """Discs with a known level, head to foot (world z descending), and the findings at them; findings at a level

@@ -3,6 +3,9 @@
 DEFINITIONS = """\
 Hit: a predicted disease box hits a truth box of the same scan when their 3D IoU (in LPS mm) >= {iou}
   ({hit_rule}). Headline metrics are class-agnostic over the disease classes; discs never count as disease.
+Unlabelled: a (class, level) pair a truth scan lists as not annotated contributes no truth, and a prediction
+  of that class at that level in that scan is neither TP nor FP (left out of every metric, as nnDetection's
+  ignore regions).
 fROC: sensitivity against mean false positives per scan (LUNA16 convention: a detection hitting no truth is a
   false positive; a second detection of an already-found lesion is neither TP nor FP). Sensitivity is read
   at 0.125, 0.25, 0.5, 1, 2, 4, 8 FP/scan; CPM is their mean (identical to monai.metrics.froc, which, as

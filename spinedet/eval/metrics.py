@@ -33,6 +33,7 @@ def group_metrics(table: DetectionTable, threshold: float | None = None, bootstr
         "n_patients": len(table.patients),
         "n_truths": table.n_truths,
         "n_detections": int(len(table.det_score)),
+        "n_ignored_detections": table.n_ignored,
         "sensitivity_at_fp": {f"{r:g}": float(s) for r, s in zip(FP_RATES, sens)},
         "cpm": float(sens.mean()),
         "ap": average_precision(recall_curve, precision_curve),

@@ -26,6 +26,7 @@ class DetectionTable:
     truth_patient: np.ndarray  # (T,)
     truth_level: np.ndarray  # (T,) level or ""
     scan_patient: np.ndarray  # (S,)
+    n_ignored: int  # detections left out at an unlabelled (class, level) of their scan, neither TP nor FP
 
     @property
     def n_truths(self) -> int:
@@ -50,13 +51,31 @@ def _flat(scans: list[dict], classes) -> tuple[np.ndarray, np.ndarray, list[dict
     return boxes, scan_index, flat
 
 
+def _unlabelled_pairs(scans: list[dict]) -> dict[int, set[tuple[str, str]]]:
+    """Scan index -> the scan's unlabelled (class, level) pairs, for the scans that list any."""
+    return {n: {(u["class"], u["level"]) for u in s["unlabelled"]} for n, s in enumerate(scans) if s.get("unlabelled")}
+
+
+def _labelled(boxes: np.ndarray, scan_index: np.ndarray, entries: list[dict],
+              unlabelled: dict[int, set]) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """The entries of _flat whose (class, level) is not unlabelled in their scan (nnDetection's ignore regions)."""
+    if not unlabelled:
+        return boxes, scan_index, entries
+    keep = np.array([(e["class"], e.get("level")) not in unlabelled.get(n, ())
+                     for e, n in zip(entries, scan_index.tolist())], bool)
+    return boxes[keep], scan_index[keep], [e for e, k in zip(entries, keep.tolist()) if k]
+
+
 def _levels(entries: list[dict]) -> np.ndarray:
     return np.array([f.get("level") or "" for f in entries], dtype=object)
 
 
 def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, center_hit: bool = False,
                 classes: set[str] | None = None, scan_ids: set[str] | None = None, warn=True) -> DetectionTable:
-    """Match predictions to truth scan by scan; truth scans missing from `predictions` have no detections."""
+    """Match predictions to truth scan by scan; truth scans missing from `predictions` have no detections.
+
+    Truths and predictions at a (class, level) pair the truth scan lists as unlabelled are left out of both.
+    """
     predicted = {s["id"]: s for s in predictions.get("scans", [])}
     scans = [s for s in truth["scans"] if scan_ids is None or s["id"] in scan_ids]
     missing = [s["id"] for s in scans if s["id"] not in predicted]
@@ -66,8 +85,10 @@ def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, c
     patients = sorted({s["patient"] for s in scans})
     patient_index = {p: i for i, p in enumerate(patients)}
     scan_patient = np.array([patient_index[s["patient"]] for s in scans], int)
-    truth_box, truth_scan, truths = _flat(scans, classes)
-    det_box, det_scan, dets = _flat([predicted.get(s["id"], {}) for s in scans], classes)
+    unlabelled = _unlabelled_pairs(scans)
+    truth_box, truth_scan, truths = _labelled(*_flat(scans, classes), unlabelled)
+    every_det = _flat([predicted.get(s["id"], {}) for s in scans], classes)
+    det_box, det_scan, dets = _labelled(*every_det, unlabelled)
     det_score = np.fromiter((d["score"] for d in dets), float, count=len(dets))
     pairs = hit_pairs(det_box, det_scan, truth_box, truth_scan, iou_threshold, center_hit)
     det_match = greedy_matches(*pairs, det_score)
@@ -85,4 +106,5 @@ def build_table(truth: dict, predictions: dict, *, iou_threshold: float = 0.1, c
         truth_patient=scan_patient[truth_scan],
         truth_level=_levels(truths),
         scan_patient=scan_patient,
+        n_ignored=len(every_det[2]) - len(dets),
     )

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from spinedet.data.dataset import image_path
 from spinedet.data.preprocess import prepare
@@ -21,6 +20,7 @@ from spinedet.model.box_ops import normalised_to_voxel
 from spinedet.model.build import model_kind
 from spinedet.model.precision import prepare_model
 from spinedet.model.run import load_run
+from spinedet.progress import progress
 
 SCAN_INFO_KEYS = ("id", "patient", "center", "region", "view", "image", "split")
 
@@ -108,11 +108,11 @@ def predict_scan(predictors: list[Predictor], scan: Scan, region: str | None = N
 
 
 def predict_entries(predictors: list[Predictor], dataset_path: Path, entries: list[dict], data_classes,
-                    progress: str | None = None) -> dict:
+                    desc: str | None = None) -> dict:
     """A predictions dataset over dataset entries (each scan named in its own region), every finding kept above
     the runs' floors so that fROC and PR curves can be drawn."""
     records = []
-    for entry in tqdm(entries, desc=progress, disable=progress is None, leave=False):
+    for entry in progress(entries, desc or "", disable=desc is None):
         scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
         findings, discs = predict_scan(predictors, scan, entry["region"])
         records.append(F.scan_record({k: entry[k] for k in SCAN_INFO_KEYS if k in entry}, findings, discs))

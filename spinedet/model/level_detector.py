@@ -32,7 +32,7 @@ def build_level_detector(config: dict, num_classes: int, region: str, view: str)
     spacing = config["input"][region][view]["finder"]["spacing_mm"]
     finder = LevelFinder(f["base_width"], f["stem_stride"], f["stage_strides"], f["d_model"], f["heads"], f["layers"],
                          f["ffn"], spacing, f.get("dropout", 0.0), f.get("out_stage", 2), f.get("decoder_width", 32),
-                         f.get("norm", "batch"))
+                         f.get("norm", "batch"), f.get("position_jitter_mm", 0.0))
     judge = LevelJudge(num_classes, j["base_width"], j["stem_stride"], j["stage_strides"], j["d_model"], j["heads"],
                        j["layers"], j["ffn"], j.get("dropout", 0.0), j.get("norm", "batch"),
                        j.get("decoder_width", 32))

@@ -23,8 +23,10 @@ class LevelFinder(nn.Module):
     ALL_LEVELS)."""
 
     def __init__(self, base_width: int, stem_stride, stage_strides, d_model: int, heads: int, layers: int, ffn: int,
-                 spacing_mm, dropout: float = 0.0, out_stage: int = 2, decoder_width: int = 32, norm: str = "batch"):
+                 spacing_mm, dropout: float = 0.0, out_stage: int = 2, decoder_width: int = 32, norm: str = "batch",
+                 position_jitter_mm: float = 0.0):
         super().__init__()
+        self.position_jitter_mm = float(position_jitter_mm)
         self.backbone = ResNet18_3d(base_width, stem_stride, stage_strides, norm)
         strides = np.cumprod(np.array([stem_stride] + [list(s) for s in stage_strides]), axis=0)
         self.token_step_mm = tuple(float(v) for v in strides[-1] * np.asarray(spacing_mm, float))
@@ -48,11 +50,19 @@ class LevelFinder(nn.Module):
         deep = self.neck(stages[-1])
         batch, _, *grid = deep.shape
         tokens = deep.flatten(2).transpose(1, 2)
-        pos = mm_grid_encoding(grid, self.token_step_mm, self.d_model, x.device).to(tokens.dtype)[None]
+        pos = mm_grid_encoding(grid, self.token_step_mm, self.d_model, x.device, offset_mm=self._jitter(batch, x.device))
+        pos = pos.to(tokens.dtype).expand(batch, -1, -1)
         for layer in self.encoder:
-            tokens = layer(tokens, pos.expand(batch, -1, -1))
+            tokens = layer(tokens, pos)
         deep = tokens.transpose(1, 2).reshape(batch, -1, *grid)
         fine = self.lateral(stages[self.out_stage - 1])
         fused = self.fuse(fine + F.interpolate(self.top(deep), size=fine.shape[2:], mode="trilinear",
                                                align_corners=False))
         return {name: head(fused) for name, head in self.heads.items()}
+
+    def _jitter(self, batch: int, device) -> torch.Tensor | None:
+        """In training, a random shift (mm) of each window's position grid: where a token sits in the window then
+        says nothing about its level, which must come from the anatomy (a cut field of view moves the grid)."""
+        if not (self.training and self.position_jitter_mm > 0):
+            return None
+        return (torch.rand(batch, 3, device=device) * 2 - 1) * self.position_jitter_mm

@@ -1,7 +1,10 @@
 """Arithmetic for training and inference: bf16 autocast on CUDA, and on CPUs with bf16 matrix units (AMX,
-AVX512-BF16) when the config asks for it (`train.cpu_bf16`). On such CPUs the level judge's many small crops run
-fastest in channels-last 3D memory (fwd + bwd of 32 crops: 0.29 s fp32, 0.19 s bf16, 0.13 s bf16 channels-last)
-while the finder's larger windows do not gain from it (0.42 s fp32, 0.21 s bf16, 0.29 s bf16 channels-last)."""
+AVX512-BF16) when the config asks for it (`train.cpu_bf16`); channels-last 3D memory on the CPU, where oneDNN's
+convolutions run fastest in it. Measured (fwd + bwd, `benchmarks/train_step.py` and by hand):
+- AMX CPU, judge on 32 crops: 0.29 s fp32, 0.19 s bf16, 0.13 s bf16 channels-last; finder on 4 windows: 0.42 s fp32,
+  0.21 s bf16, 0.29 s bf16 channels-last (so the finder stays contiguous under bf16);
+- AVX2 CPU (no bf16 units), fp32: judge on 32 14x56x56 crops 1.36 s -> 0.67 s channels-last; finder on 4 16x128x128
+  windows (width 12) 1.68 s -> 0.82 s."""
 
 from __future__ import annotations
 
@@ -26,8 +29,11 @@ def autocast(config: dict, device: torch.device):
 
 
 def prepare_model(model: torch.nn.Module, config: dict, device: torch.device) -> torch.nn.Module:
-    """The model on `device`, its judge (if any) in channels-last 3D memory where CPU bf16 is used."""
+    """The model on `device`; on the CPU its judge (if any) in channels-last 3D memory, and its finder too where
+    the arithmetic is float32."""
     model = model.to(device)
-    if device.type == "cpu" and uses_bf16(config, device) and hasattr(model, "judge"):
+    if device.type == "cpu" and hasattr(model, "judge"):
         model.judge.to(memory_format=torch.channels_last_3d)
+        if not uses_bf16(config, device):
+            model.finder.to(memory_format=torch.channels_last_3d)
     return model

@@ -15,4 +15,4 @@ def predict_set(run_dir: Path, set_path: Path, view: str) -> dict:
     data = load_dataset(set_path)
     entries = [s for s in data["scans"] if s["view"] == view]
     return predict_entries([Predictor.from_run(run_dir)], set_path, entries, data["classes"],
-                           progress=f"predict {Path(run_dir).name} on {set_path.stem}")
+                           desc=f"predict {Path(run_dir).name} on {set_path.stem}")

@@ -6,11 +6,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from spinedet.atomic import require_empty_dir
 from spinedet.data.dataset import DISEASE_CLASSES, SPLITS, new_dataset, write_dataset
 from spinedet.errors import SpinedetError
+from spinedet.progress import progress_bar
 from spinedet.io.image_file import write_volume
 from spinedet.synth.patient import make_patient, render_scan
 from spinedet.synth.scanner import CENTRES, coarsened
@@ -96,7 +96,7 @@ def generate(out_dir, preset: str = "tiny", seed: int = 0, workers: int = 1, ove
     config = resolve_config(preset, overrides)
     out = require_empty_dir(out_dir, overwrite)
     jobs = [(str(out), seed, c, i, s, config) for c, i, s in patient_jobs(config)]
-    bar = tqdm(total=2 * len(jobs), unit="scan", desc=f"synth {preset}", disable=not progress)
+    bar = progress_bar(2 * len(jobs), f"synth {preset}", unit="scan", disable=not progress)
     data = new_dataset(DISEASE_CLASSES)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -1,24 +1,28 @@
-"""Model configs: a shipped name (configs/NAME.json) or a JSON file path."""
+"""Model configs: a shipped name (spinedet/configs/NAME.json, inside the package so that a wheel carries them) or a
+JSON file path."""
 
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 from spinedet.errors import InputError
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+SHIPPED = resources.files("spinedet") / "configs"
+
+
+def shipped_configs() -> list[str]:
+    return sorted(p.name[:-5] for p in SHIPPED.iterdir() if p.name.endswith(".json"))
 
 
 def load_config(name_or_path: str) -> dict:
     path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.json"
-    if not path.is_file():
-        shipped = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.json")))
-        raise InputError(path, f"no such config (shipped: {shipped}, or give a JSON file)")
+    source = SHIPPED / f"{name_or_path}.json" if not path.suffix else path
+    if not source.is_file():
+        raise InputError(path, f"no such config (shipped: {', '.join(shipped_configs())}, or give a JSON file)")
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(source.read_text())
     except json.JSONDecodeError as exc:
         raise InputError(path, f"is not valid JSON ({exc})") from None
     for key in ("model", "input", "train"):

@@ -1,17 +1,19 @@
-"""Training scans: preprocessed once (cached on disk as .npy + JSON), with their boxes in resampled voxels."""
+"""Training scans: preprocessed once (cached on disk, one .npz per source and spacing), with their boxes in resampled
+voxels."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from spinedet import __version__
-from spinedet.atomic import atomic_path, write_json
+from spinedet.atomic import atomic_path
 from spinedet.data.dataset import DISC_CLASS, image_path
 from spinedet.data.preprocess import normalise, resample
 from spinedet.io import geometry
@@ -32,28 +34,56 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SPINEDET_CACHE", Path.home() / ".cache" / "spinedet" / "preprocessed"))
 
 
-def _cache_key(path: Path, spacing_mm) -> str:
+def _size_and_mtime(path: Path) -> list[int]:
     stat = path.stat()
-    text = json.dumps([str(path.resolve()), stat.st_mtime_ns, stat.st_size, list(map(float, spacing_mm)), __version__])
-    return hashlib.sha1(text.encode()).hexdigest()[:20]
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def source_identity(path: Path) -> list:
+    """What identifies a scan source's contents: size and mtime (ns) of the file, or of every file under a folder
+    (DICOM), with its name; an in-place edit of any file changes it, though not the folder's own mtime."""
+    path = path.resolve()
+    if not path.exists():
+        return []  # nothing cached under it; load_scan then says the source is missing
+    if not path.is_dir():
+        return _size_and_mtime(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return [[p.relative_to(path).as_posix(), *_size_and_mtime(p)] for p in files]
+
+
+def cache_entry(path: Path, view: str, region: str, spacing_mm) -> Path:
+    """The cache file of a source resampled to `spacing_mm` (mm per canonical axis), keyed on its contents' identity."""
+    text = json.dumps([str(path.resolve()), source_identity(path), view, region, list(map(float, spacing_mm)),
+                       __version__])
+    return cache_dir() / f"{hashlib.sha1(text.encode()).hexdigest()[:24]}.npz"
+
+
+def read_entry(entry: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(array, factor, affine) of a cache file, None when it is absent or unreadable (then it is rebuilt)."""
+    try:
+        with np.load(entry, allow_pickle=False) as stored:
+            return stored["array"], stored["factor"], stored["affine"]
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def write_entry(entry: Path, array: np.ndarray, factor: np.ndarray, affine: np.ndarray) -> None:
+    """One file, written beside its final name and renamed over it, so a reader sees all of it or none."""
+    with atomic_path(entry) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, array=array, factor=factor, affine=affine)
 
 
 def resampled_scan(path: Path, view: str, region: str, spacing_mm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(resampled normalised array, factor per axis, scan affine), from the disk cache when present."""
-    folder = cache_dir()
-    key = _cache_key(path, spacing_mm)
-    npy, meta_path = folder / f"{key}.npy", folder / f"{key}.json"
-    if npy.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        return np.load(npy, allow_pickle=False), np.array(meta["factor"]), np.array(meta["affine"])
+    entry = cache_entry(path, view, region, spacing_mm)
+    cached = read_entry(entry)
+    if cached is not None:
+        return cached
     scan = load_scan(path, view=view, region=region)
     array, factor = resample(scan.array, scan.spacing_mm, spacing_mm)
     array = normalise(array)
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(npy) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-    write_json(meta_path, {"factor": factor.tolist(), "affine": scan.affine.tolist(), "source": str(path)})
+    write_entry(entry, array, np.asarray(factor, float), scan.affine)
     return array, factor, scan.affine
 
 

@@ -15,8 +15,11 @@ from spinedet.io.geometry import box_world_to_voxel
 
 
 def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.random.Generator | None,
-                jitter: dict | None, augment: bool) -> tuple[dict, dict]:
-    """(inputs, targets) of the judge for scans with at least one disc; crops padded to the most discs."""
+                jitter: dict | None, augment: bool, discs_per_scan: int | None = None) -> tuple[dict, dict]:
+    """(inputs, targets) of the judge for scans with at least one disc; crops padded to the most discs. With `rng`
+    and `discs_per_scan`, each scan gives a random run of that many neighbouring discs (a cheaper step)."""
+    if rng is not None and discs_per_scan:
+        items = [(volume, truth.window(discs_per_scan, rng)) for volume, truth in items]
     k_max = max(len(truth.levels) for _, truth in items)
     c = items[0][1].presence.shape[1]
     b = len(items)

@@ -34,6 +34,7 @@ class LevelTask:
     def __init__(self, config: dict, classes: list[str], region: str, view: str):
         self.section = config["input"][region][view]
         self.jitter = config["judge"].get("jitter")
+        self.discs_per_scan = config["judge"].get("discs_per_scan")  # training crops per scan; None: every disc
         self.train = config["train"]
         self.classes = [c for c in classes if c != DISC_CLASS]
         self.view = view
@@ -58,7 +59,8 @@ class LevelTask:
                                                augment, float(self.train.get("fov_cut", 0.0)))
         with_discs = [(it.volume, it.truth) for it in items if len(it.truth.levels)]
         judge_inputs, judge_targets = (judge_batch(with_discs, self.section["crop"], rng if augment else None,
-                                                   self.jitter, augment) if with_discs else (None, None))
+                                                   self.jitter, augment, self.discs_per_scan)
+                                       if with_discs else (None, None))
         out = model(windows=windows.to(device), **({k: v.to(device) for k, v in judge_inputs.items()}
                                                    if judge_inputs else {}))
         weights = self.train["loss_weights"]

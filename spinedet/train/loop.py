@@ -6,13 +6,16 @@ optimizer steps, and at each epoch's end validate, keep the best checkpoint and 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from spinedet import __version__
 from spinedet.atomic import write_json
@@ -24,6 +27,7 @@ from spinedet.model.run import load_weights, read_meta, save_run
 from spinedet.train import distributed
 from spinedet.train.detr_task import DetrTask
 from spinedet.train.level_task import LevelTask
+from spinedet.progress import progress, progress_bar
 from spinedet.train.metrics_log import MetricsLog
 from spinedet.model.precision import autocast, prepare_model
 from spinedet.train.state import load_state, save_state
@@ -110,6 +114,24 @@ def _meta(req: TrainRequest, task, classes: list[str], train_entries, val_entrie
     }
 
 
+POOL_MIN_SCANS = 16  # fewer scans are prepared in this process: starting workers would cost more than it saves
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def prepare_all(task, dataset: Path, entries: list[dict], quiet: bool = False) -> list:
+    """Every training scan prepared (loaded, resampled, cached), in one worker process per core when there are many
+    (spawned: the resampling runs in torch, whose threads do not survive a fork)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(entries) < POOL_MIN_SCANS:
+        return [task.prepare(dataset, e) for e in progress(entries, "preprocess", disable=quiet)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
+        prepared = pool.map(partial(task.prepare, dataset), entries, chunksize=4)
+        return list(progress(prepared, "preprocess", total=len(entries), disable=quiet))
+
+
 def open_session(req: TrainRequest) -> Session:
     """Data, model, optimizer and schedule of a training, or its saved state when resuming."""
     rank, world, device = distributed.setup()
@@ -122,8 +144,7 @@ def open_session(req: TrainRequest) -> Session:
     val_entries = _select(data, req.view, req.region, "val")
     if not train_entries:
         raise SpinedetError(f"{req.dataset}: no {req.region} {req.view} scans with split 'train'")
-    items = [task.prepare(req.dataset, e)
-             for e in tqdm(train_entries, desc="preprocess", disable=req.quiet or rank != 0, leave=False)]
+    items = prepare_all(task, req.dataset, train_entries, quiet=req.quiet or rank != 0)
     model = build_model(cfg, classes, req.region, req.view)
     n_init = _init_from(model, req.init) if req.init else 0
     _freeze(model, req.freeze)
@@ -153,7 +174,7 @@ def open_session(req: TrainRequest) -> Session:
     return session
 
 
-def run_epoch(s: Session, progress, metrics_rows: list[dict], started: float) -> None:
+def run_epoch(s: Session, bar, metrics_rows: list[dict], started: float) -> None:
     """Optimizer steps over this rank's share of the epoch's shuffled scans, from where the epoch stood."""
     c, batch = s.counters, s.req.config["train"]["batch_size"]
     order = np.random.default_rng([s.req.seed, c["epoch"]]).permutation(len(s.items)).tolist()
@@ -175,8 +196,8 @@ def run_epoch(s: Session, progress, metrics_rows: list[dict], started: float) ->
         metrics_rows.append({"step": c["step"], "epoch": c["epoch"], "wall_s": round(time.perf_counter() - started, 2),
                              "loss": float(loss.detach()),
                              **{f"loss_{k}": v for k, v in parts.items()}, "lr": s.scheduler.get_last_lr()[0]})
-        progress.update(1)
-        progress.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
     c["epoch"] += 1
     c["next_batch"] = 0
 
@@ -224,17 +245,17 @@ def train(req: TrainRequest) -> dict:
     s = open_session(req)
     started = time.perf_counter() - s.counters["wall_s"]
     metrics_log = MetricsLog(req.out) if s.rank == 0 else None
-    progress = tqdm(total=s.stop_step, initial=s.counters["step"], desc=f"train {req.region} {req.view}",
-                    disable=req.quiet or s.rank != 0)
+    bar = progress_bar(s.stop_step, f"train {req.region} {req.view}", initial=s.counters["step"], unit="step",
+                       disable=req.quiet or s.rank != 0)
     while s.counters["step"] < s.stop_step:
         rows: list[dict] = []
-        run_epoch(s, progress, rows, started)
+        run_epoch(s, bar, rows, started)
         if rows:
             end_epoch(s, rows, started)
         if metrics_log is not None:
             metrics_log.write(rows)
         distributed.barrier()
-    progress.close()
+    bar.close()
     if metrics_log is not None:
         metrics_log.close()
     return finish(s)

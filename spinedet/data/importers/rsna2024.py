@@ -42,16 +42,28 @@ def box_around(point: np.ndarray, name: str) -> list[float]:
     return [float(v) for v in np.concatenate([point - half, point + half])]
 
 
+def pair_list(pairs: set[tuple[str, str]]) -> list[dict]:
+    """(class, level) pairs as dataset.json's "unlabelled" list, sorted."""
+    return [{"class": name, "level": level} for name, level in sorted(pairs)]
+
+
+def blank_pairs(grades: dict) -> set[tuple[str, str]]:
+    """The (class, level) pairs with a condition-level graded blank or unknown (either side, for sided classes)."""
+    return {(CONDITIONS[condition][0], level) for (condition, level), grade in grades.items() if grade == "?"}
+
+
 def study_findings(study: str, grades: dict, points: dict, headers: dict, report: ImportReport):
     """[(finding, [(series, instance, LPS point)])] for the study's moderate and severe findings, or None."""
     unknown = sorted(f"{c} {lv}" for (c, lv), g in grades.items() if g == "?")
-    if unknown:
-        report.skip("studies", f"study {study}", f"severity blank or unknown for {len(unknown)} condition-level(s), "
-                    f"e.g. {unknown[0]}: the truth of its scans would be incomplete")
+    if len(unknown) == len(grades):
+        report.skip("studies", f"study {study}", "no condition-level has a severity: nothing in it is labelled")
         return None
+    if unknown:
+        report.problem(f"study {study}", f"severity blank or unknown for {len(unknown)} condition-level(s), e.g. "
+                       f"{unknown[0]}: kept, with those (class, level) pairs listed as unlabelled")
     located = []
     for (condition, level), severity in sorted(grades.items()):
-        if severity is None:
+        if severity in (None, "?"):
             continue
         name, side = CONDITIONS[condition]
         candidates = []
@@ -71,22 +83,24 @@ def study_findings(study: str, grades: dict, points: dict, headers: dict, report
 
 
 def findings_in_stack(series: str, instances: set[int], located, headers: dict, where: str,
-                      report: ImportReport) -> list[dict]:
-    """Findings inside one stack: labelled on it, or inside it and labelled in the same frame of reference."""
+                      report: ImportReport) -> tuple[list[dict], set[tuple[str, str]]]:
+    """Findings inside one stack (labelled on it, or inside it and labelled in the same frame of reference), and
+    the (class, level) pairs of findings labelled elsewhere that cannot be placed for want of a frame of reference."""
     stack = {n: headers[series][n] for n in instances}
     frame = dicom_points.frame_of_reference(stack)
-    elsewhere = sum(all(s != series for s, _, _ in candidates) for _, candidates in located)
-    if frame is None and elsewhere:
-        report.problem(where, f"no single FrameOfReferenceUID: {elsewhere} finding(s) labelled on other series "
-                       "cannot be placed in it, so its findings may be incomplete")
-    findings = []
+    findings, unplaced = [], []
     for finding, candidates in located:
         own = [p for s, n, p in candidates if s == series and n in instances]
         shared = [p for s, n, p in candidates if not (s == series and n in instances) and frame is not None
                   and dicom_points.frame_of_reference(headers[s]) == frame and dicom_points.contains(stack, p)]
         if own or shared:
             findings.append({**finding, "box_lps": box_around((own or shared)[0], finding["class"])})
-    return findings
+        elif frame is None:
+            unplaced.append(finding)
+    if unplaced:
+        report.problem(where, f"no single FrameOfReferenceUID: {len(unplaced)} finding(s) labelled on other series "
+                       "or stacks cannot be placed in it; their (class, level) pairs are listed as unlabelled")
+    return findings, {(f["class"], f["level"]) for f in unplaced}
 
 
 def copy_deidentified(files: list[Path], target: Path, overwrite: bool) -> None:
@@ -118,9 +132,9 @@ def series_stacks(folder: Path, copy: bool, report: ImportReport):
     return stacks
 
 
-def import_series(study: str, series: str, description: str, located, headers: dict, images: Path, out_dir: Path,
-                  copy: bool, overwrite: bool, report: ImportReport) -> list[dict]:
-    """One scan entry per stack of an imported series."""
+def import_series(study: str, series: str, description: str, located, unlabelled: set, headers: dict, images: Path,
+                  out_dir: Path, copy: bool, overwrite: bool, report: ImportReport) -> list[dict]:
+    """One scan entry per stack of an imported series; `unlabelled`: the study's (class, level) pairs not graded."""
     folder = images / study / series
     stacks = series_stacks(folder, copy, report)
     scans = []
@@ -135,7 +149,8 @@ def import_series(study: str, series: str, description: str, located, headers: d
             image = out_dir / "images" / study / f"{series}{suffix}"
             copy_deidentified(stack.files, image, overwrite)
         instances = {int(p.stem) if p.stem.isdigit() else int(stack.header.InstanceNumber) for p in stack.files}
-        scans.append({
+        findings, unplaced = findings_in_stack(series, instances, located, headers, f"{folder}{suffix}", report)
+        scan = {
             "id": f"rsna-{study}-{series}{suffix}",
             "patient": f"rsna-{study}",
             "center": CENTER,
@@ -143,9 +158,12 @@ def import_series(study: str, series: str, description: str, located, headers: d
             "view": view,
             "image": relative_reference(image, out_dir),
             "sequence": description,
-            "findings": findings_in_stack(series, instances, located, headers, f"{folder}{suffix}", report),
+            "findings": findings,
             "discs": [],
-        })
+        }
+        if unlabelled | unplaced:
+            scan["unlabelled"] = pair_list(unlabelled | unplaced)
+        scans.append(scan)
     return scans
 
 
@@ -169,8 +187,8 @@ def import_study(study: str, series_of: dict[str, str], grades, points, images: 
     scans = []
     for series, description in sorted(series_of.items()):
         if description in IMPORTED_SERIES and series in headers:
-            scans += import_series(study, series, description, located, headers, images, out_dir, copy, overwrite,
-                                   report)
+            scans += import_series(study, series, description, located, blank_pairs(grades), headers, images,
+                                   out_dir, copy, overwrite, report)
     return scans
 
 

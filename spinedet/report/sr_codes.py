@@ -1,0 +1,42 @@
+"""Coded concepts of the DICOM SR: finding types (classes) and finding sites (levels); docs/outputs.md lists them.
+
+Levels are the SNOMED CT intervertebral disc concepts of pydicom's DICOM PS3.16 code dictionary, which name a
+disc by the vertebra above it ("Intervertebral disc structure of fourth lumbar vertebra" is the L4/L5 disc).
+Herniation, degenerated disc and stenosis are SNOMED CT disorders that PS3.16 does not list; their codes were
+checked against public SNOMED CT code listings, not an official release. Bulge, and the C2/C3 disc (absent from
+the dictionary), use the private scheme 99SPINEDET.
+"""
+
+from __future__ import annotations
+
+from highdicom.sr import CodedConcept
+from pydicom.sr.codedict import codes
+
+PRIVATE_SCHEME = "99SPINEDET"
+PRIVATE_SCHEME_NAME = "spinedet classes and levels without a standard code"
+
+FINDING_TYPES = {
+    "herniation": CodedConcept("73589001", "SCT", "Herniation of intervertebral disc"),
+    "bulge": CodedConcept("bulge", PRIVATE_SCHEME, "Bulging intervertebral disc"),
+    "degenerated_disc": CodedConcept("77547008", "SCT", "Degeneration of intervertebral disc"),
+    "stenosis": CodedConcept("76107001", "SCT", "Spinal stenosis"),
+}
+_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth",
+             "Eleventh", "Twelfth")
+_REGIONS = {"C": "Cervical", "T": "Thoracic", "L": "Lumbar"}
+
+
+def finding_type(cls: str) -> CodedConcept:
+    """The coded finding type of a disease class (private code for a class outside FINDING_TYPES)."""
+    return FINDING_TYPES.get(cls) or CodedConcept(cls, PRIVATE_SCHEME, cls.replace("_", " "))
+
+
+def level_site(level: str) -> CodedConcept:
+    """The coded finding site of a level such as 'L4/L5': the SNOMED CT disc below the upper vertebra."""
+    upper = level.split("/")[0]
+    keyword = f"IntervertebralDiscStructureOf{_ORDINALS[int(upper[1:]) - 1]}{_REGIONS[upper[0]]}Vertebra"
+    try:
+        code = getattr(codes.SCT, keyword)
+    except AttributeError:
+        return CodedConcept(level.replace("/", "-"), PRIVATE_SCHEME, f"Intervertebral disc {level}")
+    return CodedConcept(code.value, code.scheme_designator, code.meaning.removesuffix(" (body structure)"))

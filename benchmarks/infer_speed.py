@@ -68,7 +68,7 @@ def measure(model_path: str, scan_path: Path, region: str, repeats: int) -> dict
 
     from spinedet.infer.level_predictor import find_discs, judge_discs
     from spinedet.io.load import load_scan
-    from spinedet.model.precision import autocast
+    from spinedet.model.precision import autocast, uses_bf16
 
     start = time.perf_counter()
     scan = load_scan(scan_path, region=region)
@@ -97,7 +97,7 @@ def measure(model_path: str, scan_path: Path, region: str, repeats: int) -> dict
             discs = find_discs(model, meta, scan, region)
             judge_discs(model, meta, scan, region, discs)
     return {"model": name, "scan": scan_path.name, "scan_shape": list(scan.array.shape), "region": region,
-            "threads": torch.get_num_threads(), "bf16": meta["config"]["train"].get("cpu_bf16", False),
+            "threads": torch.get_num_threads(), "bf16": uses_bf16(meta["config"], device),
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "gflop_per_scan": counter.get_total_flops() / 1e9,
             "discs": split[0][2], "predict_s": _median(totals), "finder_s": _median([s[0] for s in split]),
             "judge_s": _median([s[1] for s in split]), "load_model_s": load_model_s, "load_scan_s": load_scan_s,

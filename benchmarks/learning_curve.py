@@ -2,7 +2,7 @@
 seconds, same data, same machine, one run.
 
     python benchmarks/learning_curve.py DATASET --out DIR [--view sagittal] [--region lumbar]
-        [--configs small detr-small] [--epochs 40] [--eval-every 50]
+        [--configs small detr-small] [--steps 360] [--eval-every 60]
 
 Each config is trained with `spinedet train`'s own code (the loop validates on the dataset's `val` scans about every
 --eval-every steps); the curves come from each run's metrics.csv. Writes DIR/curve.json, DIR/curve.md and
@@ -65,7 +65,8 @@ def main() -> None:
     p.add_argument("--view", default="sagittal")
     p.add_argument("--region", default="lumbar")
     p.add_argument("--configs", nargs="+", default=["small", "detr-small"])
-    p.add_argument("--epochs", type=int, help="override each config's epochs")
+    p.add_argument("--steps", type=int, help="about this many training steps per config (its epochs are set to fit; "
+                   "default: each config's own epochs)")
     p.add_argument("--eval-every", type=int, default=50, help="about this many steps between validations")
     args = p.parse_args()
     data = load_dataset(args.dataset)
@@ -75,10 +76,12 @@ def main() -> None:
         config = load_config(name)
         steps_per_epoch = max(1, -(-n_train // config["train"]["batch_size"]))
         config["train"]["val_every"] = max(1, round(args.eval_every / steps_per_epoch))
+        if args.steps:
+            config["train"]["epochs"] = max(1, round(args.steps / steps_per_epoch))
         run_dir = args.out / f"run-{Path(name).stem}"
         start = time.perf_counter()
         meta = train(TrainRequest(dataset=args.dataset, view=args.view, region=args.region, config=config,
-                                  out=run_dir, epochs=args.epochs, quiet=True))
+                                  out=run_dir, quiet=True))
         curves[name] = curve_of(run_dir)
         summary[name] = {"total_s": round(time.perf_counter() - start, 1), "best": meta.get("validation")}
         print(f"{name}: " + ", ".join(f"step {r['step']} ({r['wall_s']:.0f} s) F1 {r['f1']:.3f} CPM {r['cpm']:.3f}"

@@ -1,6 +1,7 @@
 """`spinedet detect STUDY --model SAG --model AX` on a DICOM study of one synthetic patient: the levels joined across
 views, report.html (table against findings.json, offline rendering in headless Chromium) and sr.dcm (highdicom round
-trip, dciodvfy). Two runs: a predictor returning the patient's truth boxes (known joins) and tiny untrained models."""
+trip, dciodvfy). Two runs: a predictor returning the patient's truth boxes (known joins), and models: the small
+sagittal run fitted to the tiny cohort (conftest) with a tiny untrained axial one."""
 
 import json
 import shutil
@@ -69,11 +70,16 @@ def _untrained_run(run_dir: Path, view: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def model_out(study, tmp_path_factory):
+def model_out(study, tmp_path_factory, fitted_sagittal_run):
     out = tmp_path_factory.mktemp("model") / "out"
-    for view in ("sagittal", "axial"):
-        _untrained_run(out.parent / f"out-{view}", view)
+    sagittal = out.parent / "out-sagittal"
+    shutil.copytree(fitted_sagittal_run, sagittal, ignore=shutil.ignore_patterns("state", "tensorboard"))
+    meta = json.loads((sagittal / "model.json").read_text())
+    (sagittal / "model.json").write_text(json.dumps({**meta, "threshold": 0.16}))  # an operating threshold to report by
+    _untrained_run(out.parent / "out-axial", "axial")
     _detect(study[0], out, ["--threshold", "0.12"])  # below the checkpoints' 0.16: probable and possible findings
+    sagittal_findings = [f for s in _findings(out)["scans"] if s["view"] == "sagittal" for f in s["findings"]]
+    assert sagittal_findings  # the trained model's own findings go through the join, the report and the SR
     return out
 
 

@@ -2,13 +2,9 @@
 disc-like blob at the image edge shifts none of its level names (cut fields of view: benchmarks/level_robustness.py,
 since a model fitted to 3 scans cannot show it)."""
 
-import copy
-import json
-
 import numpy as np
 import pytest
 
-from spinedet.cli import main
 from spinedet.data.dataset import image_path, read_json
 from spinedet.eval import best_f1_threshold, evaluate
 from spinedet.eval.discs import disc_metrics
@@ -17,27 +13,15 @@ from spinedet.data.fov import copy_rows_to_edge, index_of_z
 from spinedet.io.load import load_scan
 from spinedet.model.run import load_run
 from spinedet.train.validate import predictions_for
-from model_configs import SMALL
 
-EPOCHS = 150  # 150 steps on the 3 scans fit all 7 lesions in ~65 s (AMX CPU) to ~140 s (AVX2 CPU)
 
 
 @pytest.fixture(scope="module")
-def fitted(tiny_cohort, tmp_path_factory):
+def fitted(tiny_cohort, fitted_sagittal_run):
     """(run folder, lumbar sagittal training entries) of the small config fitted to the tiny cohort's 3 scans."""
-    folder = tmp_path_factory.mktemp("fit")
-    config = copy.deepcopy(SMALL)
-    # fitting, not generalising: no validation needed; augmentation stays on, since the judge must meet its crops at
-    # the discs the finder finds, which lie a few mm from the true centres it was trained on
-    config["train"].update(val_every=10**6)
-    config_path = folder / "fit.json"
-    config_path.write_text(json.dumps(config))
-    run = folder / "run"
-    assert main(["train", str(tiny_cohort), "--view", "sagittal", "--region", "lumbar", "--config", str(config_path),
-                 "--out", str(run), "--epochs", str(EPOCHS)]) == 0
     entries = [s for s in read_json(tiny_cohort)["scans"]
                if (s["view"], s["region"], s["split"]) == ("sagittal", "lumbar", "train")]
-    return run, entries
+    return fitted_sagittal_run, entries
 
 
 def test_small_model_recovers_training_lesions(fitted, tiny_cohort):

@@ -34,4 +34,4 @@ def disc_peaks(out: dict, out_stride, floor: float, max_peaks: int) -> DiscCandi
     probs = out["level"][0][:, i, j, k].float().T.softmax(-1)
     boxes = torch.cat([centres - sizes / 2, centres + sizes / 2], -1)
     return DiscCandidates(scores.numpy(), centres.numpy().reshape(-1, 3), boxes.numpy().reshape(-1, 6),
-                          probs.numpy().reshape(len(scores), -1))
+                          probs.numpy().reshape(len(scores), out["level"].shape[1]))

@@ -30,7 +30,7 @@ from spinedet.train.level_task import LevelTask
 from spinedet.progress import progress, progress_bar
 from spinedet.train.metrics_log import MetricsLog
 from spinedet.model.precision import autocast, prepare_model
-from spinedet.train.state import load_state, save_state
+from spinedet.train.state import has_state, load_state, save_state
 from spinedet.train.validate import validate
 
 TASKS = {"levels": LevelTask, "detr": DetrTask}
@@ -161,13 +161,13 @@ def open_session(req: TrainRequest) -> Session:
     session = Session(req, rank, world, device, task, items, val_entries, model, ddp, params, optimizer, scheduler,
                       _meta(req, task, classes, train_entries, val_entries, n_init, epochs, world),
                       total_steps if req.max_steps is None else min(req.max_steps, total_steps))
-    state_dir = req.out / "state"
-    if req.resume and (state_dir / "state.json").exists():
+    state_dir = req.out / "state"  # --resume of a run killed before its first saved state starts it afresh
+    if req.resume and has_state(state_dir):
         session.counters = load_state(state_dir, model, optimizer, scheduler)
         if (req.out / "model.json").exists():
             kept = ("threshold", "threshold_source", "validation")
             session.meta.update({k: v for k, v in read_meta(req.out).items() if k in kept})
-    elif state_dir.exists() or (req.out / "model.json").exists():
+    elif not req.resume and (state_dir.exists() or (req.out / "model.json").exists()):
         raise SpinedetError(f"{req.out}: holds a run already (use another --out, or --resume to continue it)")
     if rank == 0:
         req.out.mkdir(parents=True, exist_ok=True)

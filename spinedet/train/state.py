@@ -1,4 +1,6 @@
-"""Training state for --resume (model, optimizer, scheduler, RNG, counters) as safetensors + JSON."""
+"""Training state for --resume (model, optimizer, scheduler, RNG, counters): one safetensors file whose metadata
+holds the JSON part, written atomically, so that a training killed at any moment leaves either the old state or
+the new one, never the tensors of one epoch with the counters of another."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from spinedet.atomic import atomic_path, write_json
+from spinedet.atomic import atomic_path
+
+STATE_FILE = "state.safetensors"
 
 
 def save_state(folder: Path, model, optimizer, scheduler, counters: dict) -> None:
@@ -20,22 +25,27 @@ def save_state(folder: Path, model, optimizer, scheduler, counters: dict) -> Non
         for name, value in entry.items():
             tensors[f"opt.{pid}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
     tensors["rng.torch"] = torch.get_rng_state()
-    with atomic_path(folder / "state.safetensors") as tmp:
-        save_file(tensors, str(tmp))
     np_state = np.random.get_state()
-    write_json(folder / "state.json", {
+    meta = {
         "counters": counters,
         "param_groups": opt["param_groups"],
         "scheduler": scheduler.state_dict(),
         "rng_python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
         "rng_numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
-    })
+    }
+    with atomic_path(folder / STATE_FILE) as tmp:
+        save_file(tensors, str(tmp), metadata={"state": json.dumps(meta)})
+
+
+def has_state(folder: Path) -> bool:
+    return (folder / STATE_FILE).is_file()
 
 
 def load_state(folder: Path, model, optimizer, scheduler) -> dict:
     """Restore everything save_state wrote; returns the counters."""
-    tensors = load_file(str(folder / "state.safetensors"))
-    meta = json.loads((folder / "state.json").read_text())
+    tensors = load_file(str(folder / STATE_FILE))
+    with safe_open(str(folder / STATE_FILE), "pt") as stored:
+        meta = json.loads(stored.metadata()["state"])
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     state: dict = {}
     for key, value in tensors.items():

@@ -15,10 +15,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from spinedet.data.dataset import image_path, load_dataset
 from spinedet.data.fov import copy_rows_to_edge, cut_along_spine, index_of_z, superior_axis, z_range
+from spinedet.eval.discs import names_of_found
 from spinedet.infer.predictor import Predictor
 from spinedet.io.load import load_scan
 
@@ -50,8 +49,7 @@ def cases_of(scan, discs: dict, region: str) -> dict:
 def naming(found: list[dict], scan, truth: list[dict]) -> dict:
     low, high = z_range(scan)
     shown = [d for d in truth if low < d["box_lps"][2] and d["box_lps"][5] < high]
-    pairs = [(t["level"], d["level"]) for d in found for t in shown
-             if np.all(np.asarray(d["centre_lps"]) >= t["box_lps"][:3]) and np.all(np.asarray(d["centre_lps"]) <= t["box_lps"][3:])]
+    pairs = names_of_found(found, shown)
     return {"in_view": len(shown), "found": len(pairs), "misnamed": sum(a != b for a, b in pairs),
             "named_outside_view": sum(d["level"] not in {t["level"] for t in shown} for d in found)}
 

@@ -2,14 +2,13 @@
 disc-like blob at the image edge shifts none of its level names (cut fields of view: benchmarks/level_robustness.py,
 since a model fitted to 3 scans cannot show it)."""
 
-import numpy as np
 import pytest
 
 from spinedet.data.dataset import image_path, read_json
-from spinedet.eval import best_f1_threshold, evaluate
-from spinedet.eval.discs import disc_metrics
-from spinedet.infer.predictor import Predictor
 from spinedet.data.fov import copy_rows_to_edge, index_of_z
+from spinedet.eval import best_f1_threshold, evaluate
+from spinedet.eval.discs import disc_metrics, names_of_found
+from spinedet.infer.predictor import Predictor
 from spinedet.io.load import load_scan
 from spinedet.model.run import load_run
 from spinedet.train.validate import predictions_for
@@ -37,18 +36,6 @@ def test_small_model_recovers_training_lesions(fitted, tiny_cohort):
     assert disc_metrics(truth, predictions)["disc_recall"] >= 0.7
 
 
-def _names_of_found(found: list[dict], truth: list[dict]) -> list[tuple[str, str]]:
-    """(true level, predicted level) for every found disc whose centre lies inside a true disc box."""
-    pairs = []
-    for disc in found:
-        centre = np.asarray(disc["centre_lps"])
-        for true in truth:
-            box = np.asarray(true["box_lps"])
-            if np.all(centre >= box[:3]) and np.all(centre <= box[3:]):
-                pairs.append((true["level"], disc["level"]))
-    return pairs
-
-
 def test_a_disc_like_blob_at_the_lower_edge_shifts_no_name(fitted, tiny_cohort):
     """A copy of L5/S1 pasted at the lower image edge (where the old detector's false box below L5/S1 shifted every
     name): each found disc keeps its true name, and the copy takes none that is in view."""
@@ -59,7 +46,7 @@ def test_a_disc_like_blob_at_the_lower_edge_shifts_no_name(fitted, tiny_cohort):
         last = next(d for d in entry["discs"] if d["level"] == "L5/S1")
         doctored = copy_rows_to_edge(scan, *sorted(index_of_z(scan, z) for z in last["box_lps"][2::3]))
         _, found = predictor.predict(doctored, "lumbar")
-        pairs = _names_of_found(found, entry["discs"])
+        pairs = names_of_found(found, entry["discs"])
         assert all(true == named for true, named in pairs), pairs
         assert len(pairs) >= len(entry["discs"]) - 2, pairs  # the edge discs may go unfound, none misnamed
         assert len({d["level"] for d in found}) == len(found)

@@ -11,6 +11,16 @@ def _centre(box) -> np.ndarray:
     return (b[:3] + b[3:]) / 2
 
 
+def names_of_found(found: list[dict], truth: list[dict]) -> list[tuple[str, str]]:
+    """(true level, predicted level) for every found disc (with `centre_lps`) whose centre lies in a true disc box."""
+    pairs = []
+    for disc in found:
+        centre = np.asarray(disc["centre_lps"], float)
+        pairs += [(t["level"], disc["level"]) for t in truth
+                  if np.all(centre >= np.asarray(t["box_lps"][:3])) and np.all(centre <= np.asarray(t["box_lps"][3:]))]
+    return pairs
+
+
 def disc_metrics(truth: dict, predictions: dict) -> dict:
     """{"disc_recall", "disc_level_accuracy", "false_discs_per_scan", "n_discs"} over the truth's scans; each truth
     disc is found by the predicted disc box holding its centre (the nearest such box by centre distance)."""

@@ -186,6 +186,10 @@ def run_epoch(s: Session, bar, metrics_rows: list[dict], started: float) -> None
         rng = np.random.default_rng([s.req.seed, c["epoch"], b, s.rank])
         with autocast(s.req.config, s.device):
             loss, parts = s.task.loss(s.ddp, [s.items[i] for i in mine[b:b + batch]], rng, s.device)
+        if not torch.isfinite(loss):
+            raise SpinedetError(f"{s.req.out}: training loss is not finite at step {c['step'] + 1} "
+                                f"({', '.join(f'{k} {v:.3g}' for k, v in parts.items())}); lower train.lr or turn off "
+                                "train.cpu_bf16")
         s.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(s.params, s.req.config["train"]["clip_norm"])

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from spinedet.cli import main
 
 # Fixed example counts, derandomized: every run tries the same cases, so the counts in docs/benchmarks.md hold.
-CASES = {"dicom bytes": 150, "dicom series": 60, "images": 200, "dataset": 200, "models": 60}
+CASES = {"dicom bytes": 150, "dicom series": 60, "nifti": 200, "mha nrrd": 120, "dataset": 200, "models": 60}
 CASE_DEADLINE = timedelta(seconds=20)  # per case, including a detect run; an 8-GiB claim must not come near it
 COUNTS: dict[str, Counter] = {}
 
@@ -26,7 +26,7 @@ COUNTS: dict[str, Counter] = {}
 def hostile_settings(family: str) -> settings:
     return settings(max_examples=CASES[family], deadline=CASE_DEADLINE, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+                                           HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 
 
 def record(family: str, outcome: str) -> None:

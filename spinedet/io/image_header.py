@@ -58,6 +58,19 @@ def _matrix_problem(name: str, matrix: np.ndarray) -> str | None:
     return None
 
 
+def _nifti_short(path: Path, header) -> str | None:
+    """Whether an uncompressed NIfTI file holds fewer bytes than its header's voxels need (ITK reads it regardless)."""
+    count = int(header["dim"][0])
+    voxels = int(np.prod([max(int(d), 0) for d in header["dim"][1:count + 1]], dtype=object))
+    if voxels > MAX_VOXELS:
+        return None  # the size claim is named on its own
+    need = int(header["vox_offset"]) + voxels * header.get_data_dtype().itemsize
+    size = path.stat().st_size
+    if size < need:
+        return f"truncated: its header's {voxels} voxels need {need} bytes, the file has {size}"
+    return None
+
+
 def _nifti_problem(path: Path) -> str | None:
     """Raw NIfTI header problems: non-positive or non-finite pixdim, broken qform or sform, or the two disagreeing."""
     try:
@@ -70,6 +83,8 @@ def _nifti_problem(path: Path) -> str | None:
             return f"dim[0] {int(header['dim'][0])} is not a number of dimensions from 1 to 7"
         if int(header["datatype"]) not in header._data_type_codes.code:
             return f"datatype code {int(header['datatype'])} is not a NIfTI data type"
+        if str(path).lower().endswith(".nii") and (problem := _nifti_short(path, header)):
+            return problem
         dims = [int(d) for d in header["dim"][1:4]]
         pixdim = np.array(header["pixdim"][1:4], float)
         quatern = np.array([header[k] for k in ("quatern_b", "quatern_c", "quatern_d")], float)

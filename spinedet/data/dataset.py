@@ -129,7 +129,8 @@ def validate(data, base_dir: Path | None = None) -> list[str]:
         if not isinstance(image, str) or not image:
             problems.append(f"{where}.image: missing or not a string")
         elif base_dir is not None and (problem := _image_problem(base_dir / image)):
-            problems.append(f"{where}.image: {base_dir / image} {problem}")
+            shown = str(base_dir / image)
+            problems.append(f"{where}.image: {shown if shown.isprintable() else repr(shown)} {problem}")
         for key, is_finding in (("findings", True), ("discs", False)):
             entries = scan.get(key, [])
             if not isinstance(entries, list):

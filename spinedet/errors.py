@@ -10,5 +10,5 @@ class InputError(SpinedetError):
 
     def __init__(self, path, problem: str):
         self.path = str(path)
-        self.problem = problem
+        self.problem = " ".join(str(problem).split())  # one line, whatever a library's message held
         super().__init__(f"{self.path}: {problem}")

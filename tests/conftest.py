@@ -48,3 +48,16 @@ def fitted_sagittal_run(tiny_cohort, tmp_path_factory) -> Path:
 
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The number of hostile-input cases run per family (tests/hostile.py), when any ran."""
+    import sys
+
+    hostile = sys.modules.get("hostile")
+    if hostile is None or not hostile.COUNTS:
+        return
+    terminalreporter.write_sep("-", "hostile input cases run")
+    for family, outcomes in hostile.COUNTS.items():
+        detail = ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes.items()))
+        terminalreporter.write_line(f"{family}: {sum(outcomes.values())} cases ({detail})")

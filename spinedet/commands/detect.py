@@ -105,14 +105,24 @@ def _load_predictors(run_dirs: list[Path]) -> list:
 
 
 def run(args) -> int:
-    from spinedet.infer.predictor import predict_scan
-
     predictors = _load_predictors(args.model)
     metas = [p.meta for p in predictors]
     thresholds = [_threshold(args, meta) for meta in metas]
     if not 0.0 <= args.disc_threshold <= 1.0:
         raise SpinedetError(f"--disc-threshold {args.disc_threshold} is not in [0, 1]")
+    made = next((p for p in reversed([args.out, *args.out.parents]) if not p.exists()), None)
     out_dir = require_empty_dir(args.out, args.overwrite)
+    try:
+        return _detect(args, predictors, metas, thresholds, out_dir)
+    except BaseException:
+        if made is not None:  # bad input found on the way: leave no trace, not even the --out folder made for it
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+
+
+def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], out_dir: Path) -> int:
+    from spinedet.infer.predictor import predict_scan
+
     jobs, notes = _resolve_jobs(args.input, metas, out_dir)
     if args.input.suffix.lower() == ".json" and args.threshold is None:
         notes.append("findings under each checkpoint's threshold are left out; for complete fROC/PR curves in "

@@ -77,6 +77,18 @@ def _unlabelled_problems(pairs, where: str, classes) -> list[str]:
     return problems
 
 
+def _image_problem(path: Path) -> str | None:
+    """Why a scan's image path cannot be an image: missing, unreachable, or a folder without files; else None."""
+    try:
+        if not path.exists():
+            return "does not exist"
+        if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+            return "is a folder without files (no image or DICOM series in it)"
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a folder that cannot be read
+        return f"cannot be looked at ({type(exc).__name__}: {exc})"
+    return None
+
+
 def validate(data, base_dir: Path | None = None) -> list[str]:
     """Every problem in a parsed dataset as 'scan <id>: <field>: <problem>'; images checked when base_dir given."""
     if not isinstance(data, dict):
@@ -93,7 +105,7 @@ def validate(data, base_dir: Path | None = None) -> list[str]:
     scans = data.get("scans")
     if not isinstance(scans, list):
         return problems + ["scans: must be a list"]
-    seen = Counter(s.get("id") for s in scans if isinstance(s, dict))
+    seen = Counter(s.get("id") for s in scans if isinstance(s, dict) and isinstance(s.get("id"), str))
     for n, scan in enumerate(scans):
         if not isinstance(scan, dict):
             problems.append(f"scans[{n}]: must be an object")
@@ -116,8 +128,9 @@ def validate(data, base_dir: Path | None = None) -> list[str]:
         image = scan.get("image")
         if not isinstance(image, str) or not image:
             problems.append(f"{where}.image: missing or not a string")
-        elif base_dir is not None and not (base_dir / image).exists():
-            problems.append(f"{where}.image: {base_dir / image} does not exist")
+        elif base_dir is not None and (problem := _image_problem(base_dir / image)):
+            shown = str(base_dir / image)
+            problems.append(f"{where}.image: {shown if shown.isprintable() else repr(shown)} {problem}")
         for key, is_finding in (("findings", True), ("discs", False)):
             entries = scan.get(key, [])
             if not isinstance(entries, list):

@@ -16,6 +16,7 @@ from spinedet.io.dicom_read import read_dataset
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the DICOMDIR's SOP class
 MAX_NAMED_SKIPS = 5
+WHOLE_NUMBERS = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation")
 
 
 def warn(message: str) -> None:
@@ -27,7 +28,7 @@ def _truncation(path: Path, ds) -> str | None:
     """Why a parsed file is truncated or corrupt (pydicom stops quietly at a short read), or None."""
     if len(ds) == 0:
         return "truncated DICOM file: no data elements after the file meta information"
-    last = ds.get_item(max(ds.keys()))
+    last = ds.get_item(max(ds.keys()), keep_deferred=True)  # a deferred value stays unread, its length known
     if getattr(last, "length", 0xFFFFFFFF) == 0xFFFFFFFF or getattr(last, "value_tell", None) is None:
         return None
     end, size = last.value_tell + last.length, path.stat().st_size
@@ -108,6 +109,10 @@ def header_problem(ds) -> str | None:
         return f"ImageOrientationPatient {[float(v) for v in orientation]} is not two orthogonal unit vectors"
     if spacing is None or (spacing <= 0).any():
         return f"invalid PixelSpacing {ds.get('PixelSpacing')!r} (2 positive numbers expected)"
+    for keyword in WHOLE_NUMBERS:
+        value = ds.get(keyword)
+        if value not in (None, "") and not isinstance(value, int):  # pydicom reads US and IS as int, lists otherwise
+            return f"invalid {keyword} {repr(value)[:60]} (one whole number expected)"
     if not int(ds.get("Rows", 0) or 0) > 0 or not int(ds.get("Columns", 0) or 0) > 0:
         return f"invalid image size Rows {ds.get('Rows')!r} x Columns {ds.get('Columns')!r}"
     for keyword in ("RescaleSlope", "RescaleIntercept", "NumberOfFrames"):

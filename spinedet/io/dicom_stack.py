@@ -12,6 +12,7 @@ from spinedet.io.geometry import view_of_normal
 
 ORIENTATION_TOLERANCE_DEG = 0.5
 DUPLICATE_TOLERANCE_MM = 0.01
+MIN_SLICES = 3  # two slices are no volume, and one step cannot show a missing slice
 BLOCK_GAP_FACTOR = 3.0  # an axial gap of this many usual steps separates per-disc blocks
 
 
@@ -127,6 +128,9 @@ def stack_geometry(
         affine[:3, 0] = normal * (number(header, "SpacingBetweenSlices") or number(header, "SliceThickness") or 1.0)
         return stack, affine, problem or f"{paths[0]}: a single image (2D); a 3D series of at least 2 slices is expected"
     affine[:3, 0] = normal * (offsets[-1] - offsets[0]) / (len(stack) - 1)
+    if len(stack) < MIN_SLICES:
+        problem = problem or (f"{paths[0]}, {paths[1]}: only {len(stack)} slices; a 3D series needs at least "
+                              f"{MIN_SLICES}, so that a missing slice shows as a gap in the spacing")
     problem = problem or _spacing_problem(offsets, paths)
     if problem is None:
         positions = np.array([_position(ds) for _, ds in stack])

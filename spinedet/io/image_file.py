@@ -7,9 +7,11 @@ from pathlib import Path
 import nibabel
 import numpy as np
 import SimpleITK as sitk
+from nibabel.imageglobals import LoggingOutputSuppressor
 
 from spinedet.atomic import atomic_path
 from spinedet.errors import InputError
+from spinedet.io.image_header import image_header_problem, quiet_c_stderr
 
 IMAGE_SUFFIXES = (".nii", ".nii.gz", ".mha", ".mhd", ".nrrd", ".nhdr")
 
@@ -29,7 +31,11 @@ def affine_of_sitk(image: sitk.Image) -> np.ndarray:
 
 def _nifti_non_finite(path: Path) -> bool:
     """True when a NIfTI file stores NaN or infinite voxels (SimpleITK's reader silently turns NaN into 0)."""
-    return not np.isfinite(np.asarray(nibabel.load(str(path)).dataobj)).all()
+    try:
+        with LoggingOutputSuppressor():
+            return not np.isfinite(np.asarray(nibabel.load(str(path)).dataobj)).all()
+    except Exception as exc:  # noqa: BLE001 - SimpleITK read it, nibabel does not: bad input all the same
+        raise InputError(path, f"voxels cannot be read by nibabel ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def read_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -39,8 +45,11 @@ def read_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(path, "does not exist")
     if not has_image_suffix(path):
         raise InputError(path, f"unknown image extension (expected one of {', '.join(IMAGE_SUFFIXES)} or a DICOM folder)")
+    if problem := image_header_problem(path):
+        raise InputError(path, problem)
     try:
-        image = sitk.ReadImage(str(path))
+        with quiet_c_stderr():
+            image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
         first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip() and "Exception" not in ln), "unreadable")
         raise InputError(path, f"cannot be read as an image ({first[:160]})") from None

@@ -47,4 +47,25 @@ def fitted_sagittal_run(tiny_cohort, tmp_path_factory) -> Path:
     return run
 
 
+TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2}}
+TINY_STUDY = {"max_steps": 1, "bootstrap": 10}  # one step per training, 10 bootstrap resamples: ~45 s in all
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """(plan, study.json) of the paper protocol on the tiny cohort's settings with the micro config, run once."""
+    import json
+
+    from model_configs import micro_config
+    from spinedet.study.protocol import StudyPlan, run_study
+
+    folder = tmp_path_factory.mktemp("tiny-study")
+    config = folder / "micro.json"
+    config.write_text(json.dumps(micro_config()))
+    plan = StudyPlan(out=folder / "study", preset="paper", config=str(config), **TINY_STUDY,
+                     synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2})
+    study = run_study(plan)
+    return plan, json.loads(json.dumps(study))
+
+
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"

@@ -1,5 +1,8 @@
 """Shared fixtures: a tiny synthetic cohort made once per session, a private preprocessing cache."""
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,23 @@ def tiny_study(tmp_path_factory):
                      synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2})
     study = run_study(plan)
     return plan, json.loads(json.dumps(study))
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from a copy of the sources alone (no build/ or *.egg-info left by an earlier install, whose
+    file lists would carry the configs in even without the package-data declaration)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "spinedet", source / "spinedet", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
+                    str(source)], check=True, capture_output=True)
+    return next(out.glob("spinedet-*.whl"))
 
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"

@@ -1,5 +1,8 @@
 """Shared fixtures: a tiny synthetic cohort made once per session, a private preprocessing cache."""
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,44 @@ def fitted_sagittal_run(tiny_cohort, tmp_path_factory) -> Path:
     assert main(["train", str(tiny_cohort), "--view", "sagittal", "--region", "lumbar", "--config", str(config_path),
                  "--out", str(run), "--epochs", str(FIT_EPOCHS)]) == 0
     return run
+
+
+TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2}}
+TINY_STUDY = {"max_steps": 1, "bootstrap": 10}  # one step per training, 10 bootstrap resamples: ~45 s in all
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """(plan, study.json) of the paper protocol on the tiny cohort's settings with the micro config, run once."""
+    import json
+
+    from model_configs import micro_config
+    from spinedet.study.protocol import StudyPlan, run_study
+
+    folder = tmp_path_factory.mktemp("tiny-study")
+    config = folder / "micro.json"
+    config.write_text(json.dumps(micro_config()))
+    plan = StudyPlan(out=folder / "study", preset="paper", config=str(config), **TINY_STUDY,
+                     synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2})
+    study = run_study(plan)
+    return plan, json.loads(json.dumps(study))
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from a copy of the sources alone (no build/ or *.egg-info left by an earlier install, whose
+    file lists would carry the configs in even without the package-data declaration)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "spinedet", source / "spinedet", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
+                    str(source)], check=True, capture_output=True)
+    return next(out.glob("spinedet-*.whl"))
 
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"

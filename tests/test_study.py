@@ -2,19 +2,11 @@
 
 import json
 
-from spinedet.study.protocol import StudyPlan, run_study
-from model_configs import micro_config
-
-TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2}}
+from spinedet.study.protocol import run_study
 
 
-def test_paper_protocol_first_steps_and_resume(tmp_path, capsys):
-    config = tmp_path / "micro.json"
-    config.write_text(json.dumps(micro_config()))
-    plan = StudyPlan(out=tmp_path / "study", preset="paper", config=str(config), max_steps=1,
-                     synth_overrides={"patients": TINY_PATIENTS, "min_pixel_mm": 2.0, "max_slices": 12, "sub_slices": 2},
-                     bootstrap=10)
-    study = run_study(plan)
+def test_paper_protocol_first_steps_and_resume(tiny_study, capsys):
+    plan, study = tiny_study  # the paper preset overridden to the tiny cohort's sizes (conftest, shared)
     roles = {(r["dataset"], r["view"]) for r in study["results"]}
     assert len(roles) == 12
     for r in study["results"]:

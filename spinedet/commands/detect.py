@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from spinedet import __version__
-from spinedet.atomic import require_empty_dir, write_text
+from spinedet.atomic import require_empty_dir, staging_dir, write_text
 from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
 from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
@@ -129,7 +128,7 @@ def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], 
                      "`spinedet evaluate`, run with --threshold 0")
     for note in notes:
         print(note)
-    staging = Path(tempfile.mkdtemp(prefix=".detect-", dir=out_dir))
+    staging = staging_dir(out_dir, "detect")
     outputs = StudyOutputs(jobs)
     detect_seconds = 0.0
     try:

@@ -8,7 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from spinedet.atomic import atomic_path
+from spinedet.atomic import atomic_path, remove_partials
 from spinedet.data.dataset import new_dataset, validate, write_dataset
 from spinedet.errors import InputError, SpinedetError
 
@@ -16,10 +16,12 @@ DATASET_NAME = "dataset.json"
 
 
 def check_output(out_dir: Path, overwrite: bool) -> Path:
-    """The dataset.json path inside `out_dir`, refusing an existing one unless `overwrite`."""
+    """The dataset.json path inside `out_dir`, refusing an existing one unless `overwrite`; temporary files that a
+    killed import left there are removed."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SpinedetError(f"{out_dir}: exists and is not a folder")
+    remove_partials(out_dir)
     target = out_dir / DATASET_NAME
     if target.exists() and not overwrite:
         raise SpinedetError(f"{target}: exists already (pass --overwrite to replace it)")

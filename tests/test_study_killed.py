@@ -27,13 +27,15 @@ def test_study_killed_in_training_and_in_prediction_resumes_to_the_uninterrupted
     stage = "train-cervical-transfer-sagittal"
     run_dir = out / "models" / "cervical-transfer-sagittal"
     code, lines = kill_when(command, lambda lines: bool(started(lines, stage)) and run_dir.is_dir(), delay_s=0.2)
-    assert code == KILLED and started(lines, "train-") == ["train-lumbar-sagittal", stage], lines[-3:]
+    trainings = started(lines, "train-")
+    assert code == KILLED and trainings[:2] == ["train-lumbar-sagittal", stage], lines[-3:]
+    stage = trainings[-1]  # a one-step training may end before the kill lands: the one running then was killed
     assert not (out / "stages" / f"{stage}.json").exists() and not (out / "study.json").exists()
     # 2: killed in the first prediction it starts, before that prediction is written
     code, lines = kill_when(command, lambda lines: bool(started(lines, "predict-")))
     assert code == KILLED, lines[-3:]
     predicting = started(lines, "predict-")[0]
-    assert started(lines, "train-") == [stage, "train-cervical-scratch-sagittal"]  # the killed training ran again
+    assert started(lines, "train-")[0] == stage  # the killed training ran again
     assert not (out / "stages" / f"{predicting}.json").exists()
     assert not (out / "predictions" / f"{predicting.removeprefix('predict-')}.json").exists()
     assert not (out / "study.json").exists()

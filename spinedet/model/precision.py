@@ -10,10 +10,12 @@ the CPU, where oneDNN's convolutions run fastest in it. Measured (fwd + bwd, `be
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import torch
 
 
+@functools.cache  # autocast asks every training step; the CPU does not change
 def cpu_has_amx_bf16() -> bool:
     """Whether this CPU reports AMX bf16 tiles (Linux /proc/cpuinfo; False where it cannot be read)."""
     try:

@@ -24,6 +24,11 @@ RSNA_SCALE = (NORMAL_MILD, "moderate", "severe")  # the challenge's three severi
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
+def grade_counts(classes: list[str]) -> list[int]:
+    """The number of grades of each class (0 for a class without a scale), as the judge's grade head holds them."""
+    return [len(GRADES.get(name, ())) for name in classes]
+
+
 def level_scale(name: str) -> tuple[str, ...]:
     """The grades of a level of class `name`, index 0 being no finding: ('none', 'mild', 'moderate', 'severe')."""
     return ("none", *GRADES[name])

@@ -52,6 +52,10 @@ def test_each_bad_grade_is_one_problem_naming_its_field():
         "scan a.findings[1].grade_probability: 1.5 must be a number in [0, 1]":
             lambda s: s["findings"][1].update(grade_probability=1.5),
     }
+    data = _dataset()
+    data["scans"][0]["findings"][0]["class"] = ["stenosis"]  # unhashable: one problem, no TypeError
+    assert validate(data) == ["scan a.findings[0].class: ['stenosis'] is not one of the dataset's classes "
+                              "['herniation', 'bulge', 'degenerated_disc', 'stenosis']"]
     for expected, edit in cases.items():
         assert _problems(edit) == [expected]
 

@@ -48,7 +48,10 @@ def _entry_problems(entry, where: str, classes, is_finding: bool) -> list[str]:
         problems.append(f"{where}.box_lps: {problem}")
     if "score" in entry and not (isinstance(entry["score"], (int, float)) and 0.0 <= entry["score"] <= 1.0):
         problems.append(f"{where}.score: {entry['score']!r} must be a number in [0, 1]")
-    return problems + (finding_grade_problems(entry, where) if is_finding else disc_grade_problems(entry, where))
+    if not is_finding:
+        return problems + disc_grade_problems(entry, where)
+    known = entry.get("class") in classes  # an unknown class is one problem, not also its grade's
+    return problems + (finding_grade_problems(entry, where) if known else [])
 
 
 def _pair_problems(pair, at: str, classes) -> list[str]:

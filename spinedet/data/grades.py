@@ -52,7 +52,8 @@ def _is_probability(value) -> bool:
 
 
 def finding_grade_problems(entry: dict, where: str) -> list[str]:
-    """Problems of a finding's `grade`, and of a prediction's `grade_probability` and `grade_probabilities`."""
+    """Problems of a finding's `grade`, and of a prediction's `grade_probability` and `grade_probabilities` (the
+    finding's class a string, already checked)."""
     name = entry.get("class")
     scale = GRADES.get(name, ())
     problems = []

@@ -12,6 +12,7 @@ from spinedet.data.dataset import validate
 from spinedet.data.grades import GRADES
 from spinedet.infer.findings import findings_csv_text, predictions_dataset, scan_record
 from spinedet.infer.level_predictor import judge_discs
+from spinedet.infer.overlay import _label
 from spinedet.io.scan import Scan
 from spinedet.model.build import build_model
 from spinedet.model.ordinal import CumulativeThresholds, grade_probabilities, ordinal_loss, threshold_mask
@@ -107,3 +108,10 @@ def test_a_run_with_the_head_grades_every_graded_class(tmp_path):
 
 def test_the_shipping_configs_have_no_grade_head():
     assert all(load_config(name)["judge"]["grade_head"] is False for name in ("small", "paper"))
+
+
+def test_overlay_labels_show_a_predicted_grade_with_its_probability_and_a_truth_grade_alone():
+    predicted = {"class": "stenosis", "level": "L4/L5", "score": 0.9, "grade": "severe", "grade_probability": 0.71}
+    assert _label(predicted) == "stenosis L4/L5 0.90 severe 0.71"
+    assert _label({"class": "degenerated_disc", "level": "L1/L2", "score": 0.0, "grade": "V"}) == \
+        "degenerated_disc L1/L2 0.00 V"

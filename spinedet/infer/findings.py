@@ -114,7 +114,7 @@ def findings_csv_text(data: dict, overlays: dict[tuple[str, int], str]) -> str:
         for n, f in enumerate(scan["findings"]):
             writer.writerow(
                 [scan["id"], f["class"], f["level"] or "", f"{f['score']:.5f}", f.get("grade", ""),
-                 f"{f['grade_probability']:.5f}" if "grade" in f else ""]
+                 f"{f['grade_probability']:.5f}" if "grade_probability" in f else ""]
                 + f["box_lps"]
                 + f["box_voxel"]
                 + [overlays.get((scan["id"], n), ""), NOTICE]

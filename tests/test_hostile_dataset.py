@@ -48,7 +48,11 @@ FIELDS = {
     "class": ("finding", lambda v: v in CLASSES), "level": ("finding", lambda v: v is None or v in ALL_LEVELS),
     "box_lps": ("finding", _box),
     "score": ("finding", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1),
+    "grade": ("finding", lambda v: v in ("protrusion", "extrusion")),  # herniation's grades (the finding's class)
+    "pfirrmann": ("finding", lambda v: v in ("I", "II", "III", "IV", "V")),
+    "normal_mild": ("scan", lambda v: v == []),  # neither of CLASSES is on the stenosis scale
 }
+ONLY_ON = {"class": 0, "grade": 0, "pfirrmann": 1}  # entry 0 a finding, entry 1 a disc
 REQUIRED = ["format", "classes", "scans", "id", "patient", "center", "image", "region", "view", "class", "box_lps"]
 
 
@@ -93,8 +97,8 @@ def _mutate(data: dict, folder: Path, mutation, scan: int, entry: int) -> str | 
     box = item[("findings", "discs")[entry]][0]["box_lps"]
     if kind == "wrong type":
         where, valid = FIELDS[key]
-        if valid(value) or (where == "finding" and entry == 1 and key == "class"):
-            return None  # discs have no class; a valid value is no mutation
+        if valid(value) or ONLY_ON.get(key, entry) != entry:
+            return None  # discs have no class or grade, findings no pfirrmann; a valid value is no mutation
         _target(data, where, scan, entry if where == "finding" else 0)[key] = value
         return key
     if kind == "missing":

@@ -148,7 +148,7 @@ def test_sagittal_t2_and_axial_t2_series_become_scans(imported):
     sagittal = data["scans"][0]
     assert "unlabelled" not in sagittal
     assert (tmp_path / "out" / sagittal["image"]).resolve() == (tmp_path / "rsna/train_images/1001/11").resolve()
-    assert sorted((f["class"], f.get("side"), f["level"], f["severity"]) for f in sagittal["findings"]) == [
+    assert sorted((f["class"], f.get("side"), f["level"], f["grade"]) for f in sagittal["findings"]) == [
         ("foraminal_narrowing", "left", "L4/L5", "severe"),  # labelled on the T1, inside the T2's slices
         ("stenosis", None, "L4/L5", "moderate"),
         ("subarticular_stenosis", "right", "L4/L5", "moderate"),  # labelled on the axial, inside the sagittal
@@ -187,7 +187,7 @@ def test_bad_studies_are_skipped_one_line_each(imported):
     assert "train_label_coordinates.csv line 6: skipped: unknown condition 'Spinal Canal Widening'" in err
     assert "train_label_coordinates.csv line 7: skipped: unknown condition 'Spinal Canal Stenosis', level 'L6/S1'" in err
     assert "imported 3 scans of 2 patients" in captured.out and "'studies': 3" in captured.out
-    assert "discs 0; unlabelled (class, level) pairs 3)" in captured.out
+    assert "discs 0; unlabelled (class, level) pairs 3; normal/mild (class, level) pairs 36)" in captured.out
 
 
 def test_blank_severities_are_kept_as_unlabelled_pairs(imported):
@@ -195,10 +195,25 @@ def test_blank_severities_are_kept_as_unlabelled_pairs(imported):
     partial = next(s for s in data["scans"] if s["patient"] == "rsna-1002")
     assert partial["unlabelled"] == [{"class": "stenosis", "level": "L2/L3"}, {"class": "stenosis", "level": "L3/L4"},
                                      {"class": "subarticular_stenosis", "level": "L4/L5"}]  # left blank, right graded
-    assert [(f["class"], f["side"], f["level"], f["severity"]) for f in partial["findings"]] == [
+    assert [(f["class"], f["side"], f["level"], f["grade"]) for f in partial["findings"]] == [
         ("subarticular_stenosis", "right", "L4/L5", "moderate")]
     assert validate(data, tmp_path / "out") == []
     assert all(s["patient"] != "rsna-1006" for s in data["scans"])
+
+
+def test_normal_mild_levels_are_graded_pairs_apart_from_unlabelled_ones(imported):
+    """Study 1001 grades 15 (class, level) pairs: 3 hold moderate or severe findings (their grade kept), the other 12
+    are Normal/Mild; study 1002's Normal/Mild pairs leave out the blank and unknown ones and the graded finding."""
+    tmp_path, data, _ = imported
+    complete = data["scans"][0]
+    assert len(complete["normal_mild"]) == 12
+    assert {"class": "stenosis", "level": "L4/L5"} not in complete["normal_mild"]
+    assert {"class": "foraminal_narrowing", "level": "L4/L5"} not in complete["normal_mild"]  # left severe, right N/M
+    assert {"class": "stenosis", "level": "L5/S1"} in complete["normal_mild"]
+    partial = next(s for s in data["scans"] if s["patient"] == "rsna-1002")
+    pairs = {(p["class"], p["level"]) for p in partial["normal_mild"]}
+    assert len(pairs) == 12 and not pairs & {(u["class"], u["level"]) for u in partial["unlabelled"]}
+    assert validate(data, tmp_path / "out") == []
 
 
 def test_no_patient_identity_leaks_into_outputs(tmp_path, capsys):

@@ -82,6 +82,16 @@ def test_t2_scans_are_imported_with_findings_from_the_gradings(imported):
     assert [d["level"] for d in scan["discs"]] == ["L3/L4", "L4/L5", "L5/S1"]
 
 
+def test_pfirrmann_grades_survive_the_import(imported):
+    """Every graded disc keeps its Pfirrmann grade (1-5 in the CSV, I-V in dataset.json); the degenerated disc's
+    finding carries it as its grade; SPIDER's binary herniation and bulge carry none."""
+    _, data, _ = imported
+    scan = data["scans"][0]
+    assert [(d["level"], d["pfirrmann"]) for d in scan["discs"]] == [("L3/L4", "II"), ("L4/L5", "III"), ("L5/S1", "IV")]
+    assert sorted((f["class"], f.get("grade")) for f in scan["findings"]) == [
+        ("bulge", None), ("degenerated_disc", "IV"), ("herniation", None)]
+
+
 def test_boxes_are_the_disc_masks_and_cover_the_herniated_voxel(imported):
     tmp_path, data, _ = imported
     array, affine = read_volume(tmp_path / "SPIDER" / "masks" / "1_t2.mha")

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from spinedet.atomic import write_json
+from spinedet.data.grades import disc_grade_problems, finding_grade_problems, normal_mild_problems
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.errors import InputError
 
@@ -47,7 +48,10 @@ def _entry_problems(entry, where: str, classes, is_finding: bool) -> list[str]:
         problems.append(f"{where}.box_lps: {problem}")
     if "score" in entry and not (isinstance(entry["score"], (int, float)) and 0.0 <= entry["score"] <= 1.0):
         problems.append(f"{where}.score: {entry['score']!r} must be a number in [0, 1]")
-    return problems
+    if not is_finding:
+        return problems + disc_grade_problems(entry, where)
+    known = entry.get("class") in classes  # an unknown class is one problem, not also its grade's
+    return problems + (finding_grade_problems(entry, where) if known else [])
 
 
 def _pair_problems(pair, at: str, classes) -> list[str]:
@@ -61,8 +65,9 @@ def _pair_problems(pair, at: str, classes) -> list[str]:
     return problems
 
 
-def _unlabelled_problems(pairs, where: str, classes) -> list[str]:
-    """Problems of a scan's optional "unlabelled" list: (class, level) pairs the annotation did not judge."""
+def _pairs_problems(pairs, where: str, classes) -> list[str]:
+    """Problems of a scan's optional list of (class, level) pairs: "unlabelled" (pairs the annotation did not judge)
+    or "normal_mild" (pairs graded normal/mild on the RSNA scale)."""
     if not isinstance(pairs, list):
         return [f"{where}: must be a list of objects with 'class' and 'level'"]
     problems, seen = [], set()
@@ -75,6 +80,10 @@ def _unlabelled_problems(pairs, where: str, classes) -> list[str]:
             seen.add(key)
         problems += found
     return problems
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _image_problem(path: Path) -> str | None:
@@ -138,8 +147,11 @@ def validate(data, base_dir: Path | None = None) -> list[str]:
                 continue
             for m, entry in enumerate(entries):
                 problems += _entry_problems(entry, f"{where}.{key}[{m}]", classes, is_finding)
-        if "unlabelled" in scan:
-            problems += _unlabelled_problems(scan["unlabelled"], f"{where}.unlabelled", classes)
+        for key in ("unlabelled", "normal_mild"):
+            if key in scan:
+                problems += _pairs_problems(scan[key], f"{where}.{key}", classes)
+        problems += normal_mild_problems(_list(scan.get("normal_mild")), f"{where}.normal_mild",
+                                         _list(scan.get("findings")), _list(scan.get("unlabelled")))
     return problems
 
 
@@ -192,4 +204,6 @@ def summary(data: dict) -> dict:
         "findings_by_level": dict(sorted(Counter(str(f.get("level")) for f in findings).items())),
         "discs": sum(len(s.get("discs", [])) for s in scans),
         "unlabelled_pairs": sum(len(s.get("unlabelled", [])) for s in scans),
+        "graded_findings": sum("grade" in f for f in findings),
+        "normal_mild_pairs": sum(len(s.get("normal_mild", [])) for s in scans),
     }

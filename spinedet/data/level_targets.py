@@ -1,5 +1,5 @@
 """Training targets of the level design from a dataset entry: discs by level, and per (disc, class) whether a
-finding is there, its LPS box, and whether the pair was labelled at all."""
+finding is there, its LPS box, its grade, and whether the pair was labelled at all."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spinedet.data.grades import GRADES
 from spinedet.data.levels import ALL_LEVELS
 
 
@@ -19,6 +20,7 @@ class LevelTruth:
     presence: np.ndarray  # (K, C) 1.0 where the class is present at that disc
     boxes_lps: np.ndarray  # (K, C, 6) the finding's box where present, else the disc's
     labelled: np.ndarray  # (K, C) 0.0 for pairs the annotation left out ("unlabelled")
+    grades: np.ndarray  # (K, C) int: the finding's place on its class's scale (0 mildest), -1 absent or ungraded
 
     @property
     def centres_lps(self) -> np.ndarray:
@@ -31,12 +33,13 @@ class LevelTruth:
         start = int(rng.integers(0, len(self.levels) - count + 1))
         part = slice(start, start + count)
         return LevelTruth(self.levels[part], self.disc_boxes_lps[part], self.presence[part], self.boxes_lps[part],
-                          self.labelled[part])
+                          self.labelled[part], self.grades[part])
 
 
 def level_truth(entry: dict, classes: list[str]) -> LevelTruth:
     """Discs with a known level, head to foot (world z descending), and the findings at them; findings at a level
-    without a disc box in the scan are left out (no crop can be placed for them)."""
+    without a disc box in the scan are left out (no crop can be placed for them). Where two findings share a
+    (class, level) (the two sides of an RSNA condition), the pair's grade is the more severe."""
     discs = sorted((d for d in entry.get("discs", []) if d.get("level") in ALL_LEVELS),
                    key=lambda d: -(d["box_lps"][2] + d["box_lps"][5]))
     levels = [d["level"] for d in discs]
@@ -45,15 +48,19 @@ def level_truth(entry: dict, classes: list[str]) -> LevelTruth:
     presence = np.zeros((k, c))
     boxes = np.repeat(disc_boxes[:, None], c, axis=1).reshape(k, c, 6)
     labelled = np.ones((k, c))
+    grades = np.full((k, c), -1)
     for f in entry.get("findings", []):
         if f.get("level") in levels and f["class"] in classes:
             i, j = levels.index(f["level"]), classes.index(f["class"])
             presence[i, j] = 1.0
             boxes[i, j] = f["box_lps"]
+            if "grade" in f:
+                grades[i, j] = max(grades[i, j], GRADES[f["class"]].index(f["grade"]))
     for u in entry.get("unlabelled", []):
         if u.get("level") in levels and u.get("class") in classes:
             labelled[levels.index(u["level"]), classes.index(u["class"])] = 0.0
-    return LevelTruth(np.array([ALL_LEVELS.index(lv) for lv in levels], int), disc_boxes, presence, boxes, labelled)
+    return LevelTruth(np.array([ALL_LEVELS.index(lv) for lv in levels], int), disc_boxes, presence, boxes, labelled,
+                      grades)
 
 
 @dataclass

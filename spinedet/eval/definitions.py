@@ -19,6 +19,15 @@ Precision, recall, F1: at one score threshold, the one maximising F1 on the vali
 95% CI: 2.5th-97.5th percentiles over bootstrap resamples of patients, the threshold held fixed; a resample
   where a metric is undefined (no truth drawn; no detection kept, for precision) is left out of its interval.
 Level accuracy: among matched findings at the threshold, the share whose predicted level equals the truth's.
+Grades (where truth and predictions grade a class): on matched levels, the truth levels graded for the class
+  (a disc, a finding or a normal_mild pair there, not unlabelled) that the predictions named; a level's grade is
+  0 (none) without a finding, else its finding's grade; the predicted one is the finding's grade where it scores
+  at or above the threshold, else none. Quadratic weighted kappa: 1 - sum W*O / sum W*E, O the confusion matrix,
+  E its outer product of margins / N, W_ij = (i - j)^2 / (S - 1)^2, 95% CI by bootstrap over patients. RSNA log
+  loss (stenosis scale, none and mild joined into normal/mild): -sum w_i log p_i / sum w_i, w = 1, 2, 4 for a
+  truth normal/mild, moderate, severe, p_i the predicted probability of the truth grade (P(normal/mild) =
+  1 - score + score * P(mild | finding), P(moderate or severe) = score * P(that grade | finding)), rows
+  normalised to 1 and clipped to [1e-15, 1 - 1e-15].
 """
 
 

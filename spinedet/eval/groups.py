@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import product
 
 from spinedet.eval.curves import average_precision, pr_curve
+from spinedet.eval.grade_metrics import grade_metrics
 from spinedet.eval.metrics import curves_of, group_metrics
 from spinedet.eval.table import build_table
 
@@ -34,7 +35,8 @@ def _ap(table) -> float | None:
 def evaluate_groups(truth: dict, predictions: dict, *, keys: list[str], classes: list[str], threshold: float,
                     iou_threshold: float = 0.1, center_hit: bool = False, bootstrap: int = 0,
                     seed: int = 0) -> tuple[dict, dict]:
-    """({label: metrics}, {label: curves}) for every group; class-agnostic groups carry per-class AP beside."""
+    """({label: metrics}, {label: curves}) for every group; class-agnostic groups carry per-class AP beside, and
+    every group the grade metrics of its classes where truth and predictions grade them."""
     metrics, curves = {}, {}
     for label, (ids, group_classes) in group_filters(truth, keys, classes).items():
         def table(cls):
@@ -45,4 +47,8 @@ def evaluate_groups(truth: dict, predictions: dict, *, keys: list[str], classes:
         curves[label] = curves_of(t, threshold)
         if len(group_classes) > 1:
             metrics[label]["ap_per_class"] = {c: _ap(table({c})) for c in classes}
+        grades = grade_metrics(truth, predictions, [c for c in classes if c in group_classes], threshold, ids,
+                               bootstrap, seed)
+        if grades:
+            metrics[label]["grades"] = grades
     return metrics, curves

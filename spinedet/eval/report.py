@@ -22,6 +22,20 @@ def _row(label: str, m: dict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def grade_rows(label: str, grades: dict) -> list[str]:
+    """Rows of the grade table for one group: per class levels, kappa [CI], RSNA log loss, confusion matrix."""
+    rows = []
+    for name, m in grades.items():
+        confusion = "; ".join(f"{g}: " + " ".join(str(n) for n in row) for g, row in zip(m["scale"], m["confusion"]))
+        rows.append(f"| {label} | {name} | {m['n_levels']} | {' < '.join(m['scale'])} | "
+                    f"{_num(m['kappa'], m.get('kappa_ci'))} | {_num(m.get('rsna_log_loss'))} | {confusion} |")
+    return rows
+
+
+GRADE_HEADER = ["| group | class | levels | scale | quadratic kappa | RSNA log loss | confusion (truth: predicted counts) |",
+                "|---|---|---|---|---|---|---|"]
+
+
 def report_markdown(result: dict) -> str:
     """The report of one `spinedet evaluate` run, from its metrics.json content."""
     s, groups = result["settings"], result["groups"]
@@ -46,6 +60,9 @@ def report_markdown(result: dict) -> str:
         lines += ["", "## AP per class", "", "| group | " + " | ".join(classes) + " |",
                   "|" + "---|" * (len(classes) + 1)]
         lines += [f"| {label} | " + " | ".join(_num(ap[c]) for c in classes) + " |" for label, ap in per_class.items()]
+    graded = [row for label, m in groups.items() for row in grade_rows(label, m.get("grades", {}))]
+    if graded:
+        lines += ["", "## Grades on matched levels", "", *GRADE_HEADER, *graded]
     lines += ["", "## Figures", "", "![fROC](froc.png)", "", "![Precision-recall](pr.png)", "",
               "## Definitions", "", "```", definitions_text(s["iou_threshold"], s["center_hit"]).rstrip(), "```"]
     if result["warnings"]:

@@ -19,7 +19,7 @@ NOTICE = "Research software, not a medical device."
 DISC_GAP_MM = {"lumbar": 12.0, "cervical": 8.0}
 NMS_IOU = 0.3  # default class-wise 3D NMS IoU: boxes of one class overlapping more are one finding
 CSV_COLUMNS = (
-    ["scan_id", "class", "level", "score"]
+    ["scan_id", "class", "level", "score", "grade", "grade_probability"]
     + [f"{a}{e}_mm" for e in "01" for a in "xyz"]
     + [f"{a}{e}_voxel" for e in "01" for a in "ijk"]
     + ["overlay", "notice"]
@@ -57,6 +57,14 @@ def postprocess(
     return findings, discs
 
 
+def grade_record(det: dict) -> dict:
+    """A finding's grade fields as stored in findings.json, where the model grades it."""
+    if "grade" not in det:
+        return {}
+    return {"grade": det["grade"], "grade_probability": round(float(det["grade_probability"]), 5),
+            "grade_probabilities": {g: round(float(p), 5) for g, p in det["grade_probabilities"].items()}}
+
+
 def finding_record(det: dict) -> dict:
     """A finding as stored in findings.json."""
     return {
@@ -65,6 +73,7 @@ def finding_record(det: dict) -> dict:
         "score": round(float(det["score"]), 5),
         "box_lps": _rounded(det["box_lps"]),
         "box_voxel": _rounded(det["box_voxel"]),
+        **grade_record(det),
     }
 
 
@@ -96,14 +105,16 @@ def write_findings_json(path: Path, data: dict) -> None:
 
 
 def findings_csv_text(data: dict, overlays: dict[tuple[str, int], str]) -> str:
-    """One CSV row per disease finding; `overlays` maps (scan id, finding index) to its PNG's relative path."""
+    """One CSV row per disease finding (grade and grade_probability empty where the model grades none);
+    `overlays` maps (scan id, finding index) to its PNG's relative path."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for scan in data["scans"]:
         for n, f in enumerate(scan["findings"]):
             writer.writerow(
-                [scan["id"], f["class"], f["level"] or "", f"{f['score']:.5f}"]
+                [scan["id"], f["class"], f["level"] or "", f"{f['score']:.5f}", f.get("grade", ""),
+                 f"{f['grade_probability']:.5f}" if "grade_probability" in f else ""]
                 + f["box_lps"]
                 + f["box_voxel"]
                 + [overlays.get((scan["id"], n), ""), NOTICE]

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from spinedet.data.crops import boxes_through
+from spinedet.data.grades import GRADES
 from spinedet.data.level_crops import CropVolume, disc_crops, resampled_affine
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.data.preprocess import normalise, resample
@@ -15,6 +16,7 @@ from spinedet.infer.level_names import assign_levels, region_levels
 from spinedet.io import geometry
 from spinedet.io.scan import Scan
 from spinedet.model.box_ops import centre_size_to_voxel
+from spinedet.model.ordinal import grade_probabilities
 from spinedet.model.precision import autocast
 
 MAX_PEAKS = 24  # more disc candidates than any field of view holds discs
@@ -55,8 +57,21 @@ def find_discs(model, meta: dict, scan: Scan, region: str) -> list[dict]:
     return discs
 
 
+def grade_fields(name: str, grade_logits: torch.Tensor) -> dict:
+    """`grade` (the likeliest given the finding), `grade_probability` and `grade_probabilities` of a class's finding
+    from its cumulative grade logits (T,); nothing for a class without grades."""
+    scale = GRADES.get(name, ())
+    if not scale:
+        return {}
+    probabilities = grade_probabilities(grade_logits.float(), len(scale)).tolist()
+    best = max(range(len(scale)), key=probabilities.__getitem__)
+    return {"grade": scale[best], "grade_probability": probabilities[best],
+            "grade_probabilities": dict(zip(scale, probabilities))}
+
+
 def judge_discs(model, meta: dict, scan: Scan, region: str, discs: list[dict]) -> list[dict]:
-    """Every (disc, disease class): class, level, score, box_lps, box_voxel."""
+    """Every (disc, disease class): class, level, score, box_lps, box_voxel, and with a grade head grade,
+    grade_probability and grade_probabilities (given the finding)."""
     if not discs:
         return []
     crop = input_section(meta, region, scan.view)["crop"]
@@ -71,8 +86,9 @@ def judge_discs(model, meta: dict, scan: Scan, region: str, discs: list[dict]) -
     world = boxes_through(voxel, affines).numpy()
     in_scan = boxes_through(voxel, torch.from_numpy(np.linalg.inv(scan.affine) @ made.crop_to_world).float()).numpy()
     classes = [c for c in meta["classes"] if c != "disc"]
+    grades = out.get("grade_logits")
     return [{"class": name, "level": disc["level"], "score": float(probs[k, c]), "box_lps": world[k, c],
-             "box_voxel": in_scan[k, c]}
+             "box_voxel": in_scan[k, c], **(grade_fields(name, grades[0, k, c]) if grades is not None else {})}
             for k, disc in enumerate(discs) for c, name in enumerate(classes)]
 
 

@@ -41,7 +41,9 @@ def _slice_index(scan: Scan, position: float) -> int:
 def _label(det: dict) -> str:
     level = det.get("level") or "level ?"
     name = det.get("class", "disc")
-    return f"{name} {level} {det['score']:.2f}" if name != "disc" else f"{level} {det['score']:.2f}"
+    grade = f" {det['grade']}" if "grade" in det else ""  # a truth finding's grade has no probability
+    grade += f" {det['grade_probability']:.2f}" if "grade_probability" in det else ""
+    return f"{name} {level} {det['score']:.2f}{grade}" if name != "disc" else f"{level} {det['score']:.2f}"
 
 
 def _draw_slice(scan: Scan, index: int, window, title: str, boxes: list[dict], path: Path) -> None:

@@ -21,7 +21,7 @@ def build_model(config: dict, classes: list[str], region: str, view: str) -> nn.
     if model_kind(config) == "levels":
         from spinedet.model.level_detector import build_level_detector
 
-        return build_level_detector(config, len([c for c in classes if c != DISC_CLASS]), region, view)
+        return build_level_detector(config, [c for c in classes if c != DISC_CLASS], region, view)
     from spinedet.model.detector import build_detector
 
     return build_detector(config, len(classes), view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from spinedet.data.grades import grade_counts
 from spinedet.model.level_finder import LevelFinder
 from spinedet.model.level_judge import LevelJudge
 
@@ -25,15 +26,17 @@ class LevelDetector(nn.Module):
         return out
 
 
-def build_level_detector(config: dict, num_classes: int, region: str, view: str) -> LevelDetector:
-    """The finder and judge of a config's "finder" and "judge" sections for one region and view (the finder's
-    input spacing sets the mm scale of its position encoding)."""
+def build_level_detector(config: dict, classes: list[str], region: str, view: str) -> LevelDetector:
+    """The finder and judge of a config's "finder" and "judge" sections for one region and view and the disease
+    `classes` (the finder's input spacing sets the mm scale of its position encoding); `judge.grade_head` true
+    adds the judge's grade head, over each class's grades (spinedet.data.grades)."""
     f, j = config["finder"], config["judge"]
     spacing = config["input"][region][view]["finder"]["spacing_mm"]
     finder = LevelFinder(f["base_width"], f["stem_stride"], f["stage_strides"], f["d_model"], f["heads"], f["layers"],
                          f["ffn"], spacing, f.get("dropout", 0.0), f.get("out_stage", 2), f.get("decoder_width", 32),
                          f.get("norm", "batch"), f.get("position_jitter_mm", 0.0))
-    judge = LevelJudge(num_classes, j["base_width"], j["stem_stride"], j["stage_strides"], j["d_model"], j["heads"],
+    judge = LevelJudge(len(classes), j["base_width"], j["stem_stride"], j["stage_strides"], j["d_model"], j["heads"],
                        j["layers"], j["ffn"], j.get("dropout", 0.0), j.get("norm", "batch"),
-                       j.get("decoder_width", 32))
+                       j.get("decoder_width", 32),
+                       grade_counts(classes) if j.get("grade_head", False) else None)
     return LevelDetector(finder, judge)

@@ -3,7 +3,8 @@ in the crop the finding is (a mask trained on the findings' boxes: dense supervi
 segmentation, which teaches a small lesion far faster than one label per crop). Each crop's pooled features and
 mask maxima, with its level, become one token; a transformer over the tokens of all crops of a scan gives every level
 the context of the others. Per (level, class): a presence logit from that token, and a box in the crop located by
-the class mask (soft-argmax) plus a regressed offset and size."""
+the class mask (soft-argmax) plus a regressed offset and size; with `grade_counts`, also the finding's grade as
+cumulative ordinal logits (model/ordinal.py) from the same features as the box."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from torch import nn
 
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.model.backbone import ResNet18_3d
+from spinedet.model.ordinal import CumulativeThresholds
 from spinedet.model.transformer import EncoderLayer, mlp
 
 
@@ -24,10 +26,12 @@ def _voxel_centres(grid, device) -> torch.Tensor:
 
 class LevelJudge(nn.Module):
     """Outputs per crop and class: `logits` (B, K, C) and `boxes` (B, K, C, 6), normalised (centre, size) of
-    the crop extent, centres in [0, 1] across the crop."""
+    the crop extent, centres in [0, 1] across the crop; with `grade_counts` (grades per class, 0 for a class
+    without), `grade_logits` (B, K, C, T): P(grade > k | present) = sigmoid(grade_logits[..., k])."""
 
     def __init__(self, num_classes: int, base_width: int, stem_stride, stage_strides, d_model: int, heads: int,
-                 layers: int, ffn: int, dropout: float = 0.0, norm: str = "batch", decoder_width: int = 32):
+                 layers: int, ffn: int, dropout: float = 0.0, norm: str = "batch", decoder_width: int = 32,
+                 grade_counts: list[int] | None = None):
         super().__init__()
         self.backbone = ResNet18_3d(base_width, stem_stride, stage_strides, norm)
         channels = self.backbone.out_channels
@@ -48,6 +52,10 @@ class LevelJudge(nn.Module):
         nn.init.zeros_(self.context_presence.bias)
         self.box_head = mlp(decoder_width + d_model, d_model, 6, 2)
         self.num_classes = num_classes
+        self.grade_counts = grade_counts
+        if grade_counts is not None:
+            self.grade_score = mlp(decoder_width + d_model, d_model, 1, 2)
+            self.grade_thresholds = CumulativeThresholds(grade_counts)
 
     def forward(self, crops: torch.Tensor, levels: torch.Tensor, valid: torch.Tensor) -> dict:
         """`crops` (B, K, D, H, W), `levels` (B, K) indices into ALL_LEVELS, `valid` (B, K) False for padding."""
@@ -71,8 +79,13 @@ class LevelJudge(nn.Module):
         located = attention @ _voxel_centres(masks.shape[2:], crops.device)  # (BK, C, 3)
         pooled = attention @ fine.flatten(2).transpose(1, 2)  # (BK, C, d)
         context = x.reshape(batch * k, 1, -1).expand(-1, self.num_classes, -1)
-        raw = self.box_head(torch.cat([pooled, context], dim=-1))
+        per_class = torch.cat([pooled, context], dim=-1)  # (BK, C, d + d_model)
+        raw = self.box_head(per_class)
         centres = (located + 0.25 * torch.tanh(raw[..., :3])).clamp(0.0, 1.0)
         boxes = torch.cat([centres, raw[..., 3:].sigmoid()], dim=-1)
-        return {"logits": logits, "boxes": boxes.reshape(batch, k, self.num_classes, 6),
-                "masks": masks.reshape(batch, k, self.num_classes, *masks.shape[2:])}
+        out = {"logits": logits, "boxes": boxes.reshape(batch, k, self.num_classes, 6),
+               "masks": masks.reshape(batch, k, self.num_classes, *masks.shape[2:])}
+        if self.grade_counts is not None:
+            grade_logits = self.grade_thresholds(self.grade_score(per_class)[..., 0])  # (BK, C, T)
+            out["grade_logits"] = grade_logits.reshape(batch, k, self.num_classes, -1)
+        return out

@@ -1,5 +1,6 @@
-"""Losses of the level design: the judge's presence (BCE) and boxes (L1 and 3D GIoU in a world-aligned frame),
-and the finder's CenterNet heads (focal heatmap loss, L1 offsets and sizes, level cross-entropy)."""
+"""Losses of the level design: the judge's presence (BCE), boxes (L1 and 3D GIoU in a world-aligned frame) and,
+with a grade head, grades (cumulative-logit ordinal BCE, model/ordinal.py), and the finder's CenterNet heads (focal
+heatmap loss, L1 offsets and sizes, level cross-entropy)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch.nn.functional as F
 
 from spinedet.data.crops import boxes_through
 from spinedet.model.box_ops import centre_size_to_voxel, elementwise_giou
+from spinedet.model.ordinal import ordinal_loss, threshold_mask
 
 
 def box_masks(crop_boxes: torch.Tensor, presence: torch.Tensor, grid, crop_shape) -> torch.Tensor:
@@ -22,10 +24,22 @@ def box_masks(crop_boxes: torch.Tensor, presence: torch.Tensor, grid, crop_shape
     return masks * presence[..., None, None, None]
 
 
-def judge_loss(out: dict, target: dict, crop_shape, weights: dict) -> tuple[torch.Tensor, dict]:
-    """`target`: presence, labelled (B, K, C), boxes (B, K, C, 6) in each crop's loss frame, frames (B, K, 4, 4)
-    crop voxel -> loss frame, crop_boxes (B, K, C, 6) in crop voxels; padded crops have labelled 0. The per-class
-    masks learn the findings' boxes voxel by voxel (dense supervision, as Retina U-Net's auxiliary segmentation)."""
+def grade_loss(grade_logits: torch.Tensor, grades: torch.Tensor, graded: torch.Tensor, counts: list[int]) -> torch.Tensor:
+    """Ordinal loss of the (crop, class) pairs `graded` (B, K, C) holds, whose `grades` (B, K, C) are indices on
+    their class's scale; zero (with a gradient path) where no pair is graded."""
+    if not graded.any():
+        return grade_logits.sum() * 0
+    mask = threshold_mask(counts, grade_logits.shape[-1], grade_logits.device).expand(*graded.shape, -1)
+    return ordinal_loss(grade_logits[graded], grades[graded], mask[graded])
+
+
+def judge_loss(out: dict, target: dict, crop_shape, weights: dict, grade_counts: list[int] | None = None
+               ) -> tuple[torch.Tensor, dict]:
+    """`target`: presence, labelled (B, K, C), grades (B, K, C, -1 where ungraded), boxes (B, K, C, 6) in each
+    crop's loss frame, frames (B, K, 4, 4) crop voxel -> loss frame, crop_boxes (B, K, C, 6) in crop voxels; padded
+    crops have labelled 0. The per-class masks learn the findings' boxes voxel by voxel (dense supervision, as Retina
+    U-Net's auxiliary segmentation). With `grade_counts` (grades per class), the grade head learns the grades of
+    present, labelled, graded findings (a grade given presence)."""
     logits = out["logits"].float()
     presence, labelled = target["presence"], target["labelled"]
     bce = F.binary_cross_entropy_with_logits(logits, presence, reduction="none")
@@ -48,7 +62,10 @@ def judge_loss(out: dict, target: dict, crop_shape, weights: dict) -> tuple[torc
     loss_mask = ((mask_bce * labelled).sum() / labelled.sum().clamp(min=1.0)
                  + (dice[positive].mean() if positive.any() else masks.sum() * 0))
     parts = {"class": loss_class, "l1": loss_l1, "giou": loss_giou, "mask": loss_mask}
-    total = sum(weights[name] * value for name, value in parts.items())
+    if grade_counts is not None:
+        graded = positive & (target["grades"] >= 0)
+        parts["grade"] = grade_loss(out["grade_logits"].float(), target["grades"], graded, grade_counts)
+    total = sum(weights.get(name, 1.0) * value for name, value in parts.items())
     return total, {f"judge_{name}": float(value.detach()) for name, value in parts.items()}
 
 

@@ -34,13 +34,18 @@ def _png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def _grade_words(finding: dict) -> str:
+    """', severe 0.81' where the finding is graded, else nothing."""
+    return f', {escape(finding["grade"])} {finding["grade_probability"]:.2f}' if "grade" in finding else ""
+
+
 def _cell(cls: str, findings: list[dict]) -> str:
     if not findings:
         return f'<td class="none" data-class="{cls}">&ndash;</td>'
     spans = "".join(
         f'<span class="finding" data-score="{f["score"]:.2f}" data-views="{" ".join(f["views"])}" '
         f'data-likelihood="{f["likelihood"]}"><span class="{f["likelihood"]}">{f["likelihood"]}</span> '
-        f'{f["score"]:.2f} ({" + ".join(VIEW_SHORT.get(v, v) for v in f["views"])})</span>'
+        f'{f["score"]:.2f}{_grade_words(f)} ({" + ".join(VIEW_SHORT.get(v, v) for v in f["views"])})</span>'
         for f in findings
     )
     return f'<td data-class="{cls}">{spans}</td>'

@@ -7,6 +7,7 @@ patient, whether it was "imaged" (a disc or finding was named there, or the leve
 of that view) or "not imaged", so that a level outside the axial stack reads "not imaged axially", not "absent".
 A finding is "probable" when a view scores it at or above that view's operating threshold (the checkpoint's own,
 chosen for the best F1 on validation), else "possible" (reported only when detect ran with a lower --threshold).
+Where the models grade findings, a joined finding takes the grade of the view that scores it highest.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ def _view_rank(view: str) -> int:
 
 def _seen(record: dict, index: int) -> dict:
     f = record["findings"][index]
-    return {"scan": record["id"], "finding": index, "score": f["score"], "box_lps": f["box_lps"]}
+    graded = {k: f[k] for k in ("grade", "grade_probability") if k in f}
+    return {"scan": record["id"], "finding": index, "score": f["score"], "box_lps": f["box_lps"], **graded}
+
+
+def _grade(seen: list[dict]) -> dict:
+    """The grade and its probability from the view that scores the finding highest, where that view grades it."""
+    best = max(seen, key=lambda s: s["score"])
+    return {k: best[k] for k in ("grade", "grade_probability") if k in best}
 
 
 def join_findings(sagittal: list[tuple[dict, int]], axial: list[tuple[dict, int]]) -> list[dict]:
@@ -78,7 +86,7 @@ def _finding_entries(records: list[dict], operating: dict[str, float]) -> list[d
             seen = [f[view] for view in f["views"]]
             word = PROBABLE if any(s["score"] >= operating[s["scan"]] for s in seen) else POSSIBLE
             entries.append({"class": cls, "level": level, "score": max(s["score"] for s in seen),
-                            "likelihood": word, **f})
+                            "likelihood": word, **_grade(seen), **f})
     return sorted(entries, key=lambda e: -e["score"])
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from spinedet.data.dataset import image_path, read_json
 from spinedet.eval import best_f1_threshold, curves, evaluate
+from spinedet.eval.grade_metrics import grade_metrics
 from spinedet.eval.matching import hit_quality
 from spinedet.eval.plots import plot_froc, plot_pr
 from spinedet.infer.overlay import finding_png, intensity_window
@@ -22,7 +23,8 @@ def of_view(data: dict, view: str) -> dict:
 
 def evaluate_role(truth: dict, predictions: dict, threshold_truth: dict, threshold_predictions: dict, *, view: str,
                   bootstrap: int, seed: int) -> tuple[dict, dict]:
-    """Metrics on `truth` at the F1-maximising threshold of the threshold set, and the curves to plot."""
+    """Metrics on `truth` at the F1-maximising threshold of the threshold set (with grade metrics where truth and
+    predictions grade findings), and the curves to plot."""
     truth = of_view(truth, view)
     threshold = best_f1_threshold(of_view(threshold_truth, view), threshold_predictions)
     m = evaluate(truth, predictions, score_threshold=threshold, bootstrap=bootstrap, seed=seed)
@@ -30,6 +32,9 @@ def evaluate_role(truth: dict, predictions: dict, threshold_truth: dict, thresho
     result = {k: m[k] for k in ("f1", "precision", "recall", "ap", "cpm", "threshold", "n_scans", "n_truths",
                                 "level_accuracy", "sensitivity_at_fp")}
     result["f1_ci"] = m.get("f1_ci")
+    grades = grade_metrics(truth, predictions, truth["classes"], threshold, bootstrap=bootstrap, seed=seed)
+    if grades:
+        result["grades"] = grades
     return result, c
 
 

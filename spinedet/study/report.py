@@ -40,6 +40,19 @@ def results_table(study: dict) -> list[list[str]]:
     return rows
 
 
+def grades_table(study: dict) -> list[list[str]] | None:
+    """Rows of the grade table (header first): per dataset, view and graded class the matched levels, quadratic
+    weighted kappa (95% CI) and RSNA log loss; None where no result has grades."""
+    rows = [["Dataset", "View", "Class", "Matched levels", "Quadratic kappa (95% CI)", "RSNA log loss"]]
+    for r in study["results"]:
+        for name, m in r.get("grades", {}).items():
+            lo, hi = m.get("kappa_ci") or (None, None)
+            ci = f" ({_fmt(lo)}-{_fmt(hi)})" if lo is not None else ""
+            rows.append([DATASET_LABELS[r["dataset"]], r["view"], name, str(m["n_levels"]), _fmt(m["kappa"]) + ci,
+                         _fmt(m.get("rsna_log_loss"))])
+    return rows if len(rows) > 1 else None
+
+
 def _markdown_table(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
@@ -63,6 +76,11 @@ def render_markdown(study: dict, figures: dict[str, str], overlays: list[dict], 
             + [[DATASET_LABELS[r["dataset"]], r["view"], _fmt(r["threshold"]), _fmt(r.get("level_accuracy"))]
                for r in study["results"]]
         ),
+    ]
+    grades = grades_table(study)
+    if grades:
+        parts += ["## Grades on matched levels", "Definitions below (Grades).", _markdown_table(grades)]
+    parts += [
         "## Curves",
     ]
     parts += [f"![{name}]({path})" for name, path in figures.items()]
@@ -110,6 +128,11 @@ def render_html(study: dict, figures: dict[str, str], overlays: list[dict], defi
         f"{study['wall_s'] / 60:.1f} min. Protocol after {html.escape(CITATION)}</p>",
         "<h2>Results</h2>",
         _html_table(results_table(study)),
+    ]
+    grades = grades_table(study)
+    if grades:
+        parts += ["<h2>Grades on matched levels</h2>", _html_table(grades)]
+    parts += [
         "<h2>Curves</h2>",
     ]
     parts += [f"<h3>{html.escape(name)}</h3>{_img(root / path)}" for name, path in figures.items()]

@@ -24,6 +24,20 @@ class Lesion:
     level: str
     detail: str = ""
     params: dict = field(default_factory=dict)
+    grade: str | None = None  # as spinedet.data.grades.GRADES names it; bulge has none
+
+
+def pfirrmann_grade(height_loss: float, nucleus_t2_scale: float) -> str:
+    """The Pfirrmann grade of a rendered degenerated disc from its height loss (0.2-0.5 of the disc) and nucleus T2
+    signal (0.3-0.55 of a healthy one): each mapped to [0, 1] (1 the most degenerate), their sum split in thirds."""
+    severity = (height_loss - 0.2) / 0.3 + (0.55 - nucleus_t2_scale) / 0.25
+    return "III" if severity < 2 / 3 else "IV" if severity < 4 / 3 else "V"
+
+
+def stenosis_grade(sac_ap_fraction: float) -> str:
+    """The grade of a rendered canal stenosis from the dural sac's remaining AP fraction (0.35-0.6), in thirds:
+    mild above 0.517, severe below 0.433."""
+    return "mild" if sac_ap_fraction > 0.6 - 0.25 / 3 else "moderate" if sac_ap_fraction > 0.35 + 0.25 / 3 else "severe"
 
 
 def age_factor(age: float) -> float:
@@ -41,16 +55,18 @@ def sample_lesions(rng: np.random.Generator, region: str, age: float, healthy_p:
         p = LEVEL_WEIGHT[level] * risk
         degenerated = rng.random() < 0.35 * p
         if degenerated:
-            lesions.append(Lesion("degenerated_disc", level, "Pfirrmann IV-V", {
-                "height_loss": float(rng.uniform(0.2, 0.5)), "nucleus_t2_scale": float(rng.uniform(0.3, 0.55))}))
+            params = {"height_loss": float(rng.uniform(0.2, 0.5)), "nucleus_t2_scale": float(rng.uniform(0.3, 0.55))}
+            grade = pfirrmann_grade(**params)
+            lesions.append(Lesion("degenerated_disc", level, f"Pfirrmann {grade}", params, grade))
         r = rng.random()
         if r < (0.4 if degenerated else 0.25) * p:
             lesions.append(_herniation(rng, level, region))
         elif r < (0.65 if degenerated else 0.4) * p:
             lesions.append(Lesion("bulge", level, "diffuse", {"extent_mm": float(rng.uniform(2.0, 4.0))}))
         if rng.random() < (0.3 if degenerated else 0.12) * p:
-            lesions.append(Lesion("stenosis", level, "flavum and facet hypertrophy", {
-                "flavum_mm": float(rng.uniform(4.5, 7.5)), "sac_ap_fraction": float(rng.uniform(0.35, 0.6))}))
+            params = {"flavum_mm": float(rng.uniform(4.5, 7.5)), "sac_ap_fraction": float(rng.uniform(0.35, 0.6))}
+            grade = stenosis_grade(params["sac_ap_fraction"])
+            lesions.append(Lesion("stenosis", level, f"{grade}, flavum and facet hypertrophy", params, grade))
     return lesions
 
 
@@ -59,10 +75,11 @@ def _herniation(rng: np.random.Generator, level: str, region: str) -> Lesion:
     extrusion = rng.random() < 0.3
     scale = 1.0 if region == "lumbar" else 0.7
     depth = rng.uniform(6.0, 12.0) if extrusion else rng.uniform(3.0, 7.0)
-    return Lesion("herniation", level, f"{'extrusion' if extrusion else 'protrusion'}, {site}", {
+    grade = "extrusion" if extrusion else "protrusion"
+    return Lesion("herniation", level, f"{grade}, {site}", {
         "site": site,
         "depth_mm": float(depth * scale),
         "width_mm": float(rng.uniform(8.0, 16.0) * scale),
         "migration_mm": float(rng.uniform(3.0, 9.0) * scale * rng.choice([-1, 1])) if extrusion else 0.0,
         "extra_height_mm": float(rng.uniform(3.0, 8.0) * scale) if extrusion else 0.0,
-    })
+    }, grade)

@@ -51,5 +51,8 @@ def scan_truth(truth_boxes: dict, labels: np.ndarray, stack: Stack, sub_slices: 
     for lesion, box, codes in truth_boxes["lesions"]:
         clipped = visible_box(box, codes, counts, stack, sub_slices)
         if clipped:
-            findings.append({"class": lesion.cls, "level": lesion.level, "box_lps": clipped, "detail": lesion.detail})
+            finding = {"class": lesion.cls, "level": lesion.level, "box_lps": clipped, "detail": lesion.detail}
+            if lesion.grade is not None:
+                finding["grade"] = lesion.grade
+            findings.append(finding)
     return findings, discs

@@ -27,6 +27,7 @@ def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.
     levels = torch.zeros(b, k_max, dtype=torch.long)
     valid = torch.zeros(b, k_max, dtype=torch.bool)
     presence, labelled = torch.zeros(b, k_max, c), torch.zeros(b, k_max, c)
+    grades = torch.full((b, k_max, c), -1, dtype=torch.long)
     boxes = torch.zeros(b, k_max, c, 6)
     crop_boxes = torch.zeros(b, k_max, c, 6)
     frames = torch.eye(4).repeat(b, k_max, 1, 1)
@@ -41,13 +42,15 @@ def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.
         valid[n, :k] = True
         presence[n, :k] = torch.from_numpy(truth.presence).float()
         labelled[n, :k] = torch.from_numpy(truth.labelled).float()
+        grades[n, :k] = torch.from_numpy(truth.grades)
         boxes[n, :k] = torch.from_numpy(world_boxes_in_frame(truth.boxes_lps, made.crop_to_world, crop)).float()
         frames[n, :k] = torch.from_numpy(loss_frame(made.crop_to_world, crop)).float()
         crop_boxes[n, :k] = torch.from_numpy(np.array(
             [[box_world_to_voxel(box, a) for box in per_class] for per_class, a in zip(truth.boxes_lps, made.crop_to_world)]
         ).reshape(k, c, 6)).float()
     return ({"crops": crops, "levels": levels, "valid": valid},
-            {"presence": presence, "labelled": labelled, "boxes": boxes, "frames": frames, "crop_boxes": crop_boxes})
+            {"presence": presence, "labelled": labelled, "grades": grades, "boxes": boxes, "frames": frames,
+             "crop_boxes": crop_boxes})
 
 
 def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator | None, fov_cut: float = 0.0

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from spinedet.data.dataset import DISC_CLASS, image_path
+from spinedet.data.grades import grade_counts
 from spinedet.data.level_crops import CropVolume, resampled_affine
 from spinedet.data.level_targets import LevelTruth, level_truth
 from spinedet.model.level_losses import finder_loss, judge_loss
@@ -37,6 +38,7 @@ class LevelTask:
         self.discs_per_scan = config["judge"].get("discs_per_scan")  # training crops per scan; None: every disc
         self.train = config["train"]
         self.classes = [c for c in classes if c != DISC_CLASS]
+        self.grade_counts = grade_counts(self.classes) if config["judge"].get("grade_head", False) else None
         self.view = view
 
     def preprocessing(self) -> dict:
@@ -67,7 +69,7 @@ class LevelTask:
         total, parts = finder_loss(out["finder"], finder_targets, weights)
         if judge_inputs:
             j_total, j_parts = judge_loss(out["judge"], {k: v.to(device) for k, v in judge_targets.items()},
-                                          self.section["crop"]["shape"], weights)
+                                          self.section["crop"]["shape"], weights, self.grade_counts)
             total, parts = total + j_total, {**parts, **j_parts}
         return total, parts
 

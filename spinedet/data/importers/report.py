@@ -33,12 +33,14 @@ class ImportReport:
         findings = Counter(f["class"] for s in scans for f in s.get("findings", []))
         discs = sum(len(s.get("discs", [])) for s in scans)
         unlabelled = sum(len(s.get("unlabelled", [])) for s in scans)
+        normal_mild = sum(len(s.get("normal_mild", [])) for s in scans)
         patients = len({s["patient"] for s in scans})
         splits = Counter(s.get("split", "-") for s in scans)
         text = (
             f"imported {len(scans)} scans of {patients} patients into {out_path} "
             f"(splits {dict(sorted(splits.items()))}; findings {dict(sorted(findings.items()))}; discs {discs}"
-            + (f"; unlabelled (class, level) pairs {unlabelled})" if unlabelled else ")")
+            + (f"; unlabelled (class, level) pairs {unlabelled}" if unlabelled else "")
+            + (f"; normal/mild (class, level) pairs {normal_mild})" if normal_mild else ")")
         )
         if self.skipped:
             text += f"; skipped {dict(sorted(self.skipped.items()))}"

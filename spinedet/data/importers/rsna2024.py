@@ -3,7 +3,8 @@
 Published layout (Kaggle): train.csv (study_id + 25 `<condition>_<level>` severity columns: Normal/Mild,
 Moderate, Severe), train_label_coordinates.csv (study_id, series_id, instance_number, condition, level, x, y),
 train_series_descriptions.csv (study_id, series_id, series_description), train_images/<study>/<series>/<n>.dcm.
-Moderate and Severe findings become boxes of fixed size (BOX_SIZE_MM) centred on their labelled point.
+Moderate and Severe findings become boxes of fixed size (BOX_SIZE_MM) centred on their labelled point, with their
+severity as `grade`; (class, level) pairs graded Normal/Mild become the scans' `normal_mild` pairs.
 Mapping and caveats: docs/datasets.md.
 """
 
@@ -52,6 +53,13 @@ def blank_pairs(grades: dict) -> set[tuple[str, str]]:
     return {(CONDITIONS[condition][0], level) for (condition, level), grade in grades.items() if grade == "?"}
 
 
+def normal_mild_pairs(grades: dict) -> set[tuple[str, str]]:
+    """The (class, level) pairs graded Normal/Mild (both sides, for sided classes): graded, with no finding."""
+    graded = {(CONDITIONS[condition][0], level) for condition, level in grades}
+    return graded - {(CONDITIONS[condition][0], level) for (condition, level), grade in grades.items()
+                     if grade is not None}
+
+
 def study_findings(study: str, grades: dict, points: dict, headers: dict, report: ImportReport):
     """[(finding, [(series, instance, LPS point)])] for the study's moderate and severe findings, or None."""
     unknown = sorted(f"{c} {lv}" for (c, lv), g in grades.items() if g == "?")
@@ -75,7 +83,7 @@ def study_findings(study: str, grades: dict, points: dict, headers: dict, report
             report.skip("studies", f"study {study}", f"{severity} {condition} at {level} has no labelled point on a "
                         "readable instance, so it cannot be boxed")
             return None
-        finding = {"class": name, "level": level, "severity": severity}
+        finding = {"class": name, "level": level, "grade": severity}
         if side:
             finding["side"] = side
         located.append((finding, candidates))
@@ -132,9 +140,11 @@ def series_stacks(folder: Path, copy: bool, report: ImportReport):
     return stacks
 
 
-def import_series(study: str, series: str, description: str, located, unlabelled: set, headers: dict, images: Path,
+def import_series(study: str, series: str, description: str, located, grades: dict, headers: dict, images: Path,
                   out_dir: Path, copy: bool, overwrite: bool, report: ImportReport) -> list[dict]:
-    """One scan entry per stack of an imported series; `unlabelled`: the study's (class, level) pairs not graded."""
+    """One scan entry per stack of an imported series; `grades`: the study's severities, for the (class, level) pairs
+    not graded (unlabelled) and those graded Normal/Mild."""
+    unlabelled = blank_pairs(grades)
     folder = images / study / series
     stacks = series_stacks(folder, copy, report)
     scans = []
@@ -163,6 +173,8 @@ def import_series(study: str, series: str, description: str, located, unlabelled
         }
         if unlabelled | unplaced:
             scan["unlabelled"] = pair_list(unlabelled | unplaced)
+        if normal_mild_pairs(grades):
+            scan["normal_mild"] = pair_list(normal_mild_pairs(grades))
         scans.append(scan)
     return scans
 
@@ -187,8 +199,8 @@ def import_study(study: str, series_of: dict[str, str], grades, points, images: 
     scans = []
     for series, description in sorted(series_of.items()):
         if description in IMPORTED_SERIES and series in headers:
-            scans += import_series(study, series, description, located, blank_pairs(grades), headers, images,
-                                   out_dir, copy, overwrite, report)
+            scans += import_series(study, series, description, located, grades, headers, images, out_dir, copy,
+                                   overwrite, report)
     return scans
 
 

@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from spinedet.data.importers.csv_table import integer, read_table
 from spinedet.data.importers.output import check_source, copy_file, relative_reference
+from spinedet.data.grades import PFIRRMANN
 from spinedet.data.importers.report import ImportReport
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.errors import InputError
@@ -103,13 +104,24 @@ def scan_findings(grades: dict[int, dict], boxes: dict[int, list[float]], where:
         for name in classes:
             finding = {"class": name, "level": disc_level(DISC_LABEL_OFFSET + ivd), "box_lps": boxes[ivd]}
             if name == "degenerated_disc":
-                finding["pfirrmann"] = values["pfirrmann"]
+                finding["grade"] = PFIRRMANN[values["pfirrmann"] - 1]
             findings.append(finding)
     ungraded = sorted(set(boxes) - set(grades))
     if ungraded:
         report.problem(where, f"discs {[disc_level(DISC_LABEL_OFFSET + n) for n in ungraded]} are segmented but "
                        "not graded: kept as discs, with no finding")
     return findings
+
+
+def scan_discs(grades: dict[int, dict], boxes: dict[int, list[float]]) -> list[dict]:
+    """Disc entries, cranial first, each graded disc with its Pfirrmann grade (I-V)."""
+    discs = []
+    for n, box in sorted(boxes.items(), reverse=True):
+        disc = {"level": disc_level(DISC_LABEL_OFFSET + n), "box_lps": box}
+        if n in grades:
+            disc["pfirrmann"] = PFIRRMANN[grades[n]["pfirrmann"] - 1]
+        discs.append(disc)
+    return discs
 
 
 def import_scan(image: Path, patient: str, sequence: str, grades, out_dir: Path, copy: bool, overwrite: bool,
@@ -151,9 +163,7 @@ def import_scan(image: Path, patient: str, sequence: str, grades, out_dir: Path,
         "image": relative_reference(image, out_dir),
         "sequence": sequence,
         "findings": findings,
-        "discs": [  # cranial first
-            {"level": disc_level(DISC_LABEL_OFFSET + n), "box_lps": box} for n, box in sorted(boxes.items(), reverse=True)
-        ],
+        "discs": scan_discs(grades, boxes),
     }
 
 

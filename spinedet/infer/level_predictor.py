@@ -46,7 +46,8 @@ def find_discs(model, meta: dict, scan: Scan, region: str) -> list[dict]:
     to_scan = np.linalg.inv(scan.affine) @ coarse_affine
     centres = geometry.voxel_to_world(candidates.centres, coarse_affine).reshape(-1, 3)
     order = np.argsort(-centres[:, 2], kind="stable")  # head to foot (LPS z is superior)
-    levels = assign_levels(candidates.scores[order], candidates.level_probs[order], region_levels(region))
+    levels = assign_levels(candidates.scores[order], candidates.level_probs[order], centres[order],
+                           region_levels(region))
     discs = []
     for n, level in zip(order, levels):
         if level is None:

@@ -21,7 +21,7 @@ def micro_config(**train) -> dict:
             section["finder"]["shape"] = [16, 64, 48] if section["finder"]["shape"][0] == 16 else [32, 32, 32]
             section["crop"]["shape"] = [8, 32, 32]
             section["crop"]["spacing_mm"] = [s * f for s, f in zip(section["crop"]["spacing_mm"], (1, 2, 2))]
-    config["train"].update(epochs=2, batch_size=2, val_every=1, **train)
+    config["train"].update(epochs=2, min_steps=0, batch_size=2, val_every=1, **train)
     return config
 
 

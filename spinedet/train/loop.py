@@ -94,6 +94,11 @@ def _freeze(model: torch.nn.Module, n_stages: int) -> None:
             module.freeze(n_stages)
 
 
+def config_epochs(tcfg: dict, steps_per_epoch: int) -> int:
+    """The config's epochs, raised where a small training set would get fewer than `train.min_steps` steps."""
+    return max(int(tcfg["epochs"]), -(-int(tcfg.get("min_steps", 0)) // steps_per_epoch))
+
+
 def _lr_lambda(total_steps: int, warmup_frac: float):
     warmup = max(1, int(warmup_frac * total_steps))
     return lambda step: (step + 1) / warmup if step < warmup else \
@@ -151,8 +156,8 @@ def open_session(req: TrainRequest) -> Session:
     if world > 1 and device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over every rank's crops
     model = prepare_model(model, cfg, device)
-    epochs = req.epochs if req.epochs is not None else tcfg["epochs"]
     steps_per_epoch = max(1, -(-len(items) // (tcfg["batch_size"] * world)))
+    epochs = req.epochs if req.epochs is not None else config_epochs(tcfg, steps_per_epoch)
     total_steps = epochs * steps_per_epoch  # the schedule's length; --max-steps only stops early
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])

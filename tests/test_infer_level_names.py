@@ -51,7 +51,8 @@ def test_cut_field_of_view_keeps_the_names_the_finder_sees():
     assert _names(assign_levels(np.full(6, 0.95), _probs(shown), _even(6), region_levels("lumbar"))) == shown
     # C2 out of view: the top cervical disc is C3/C4
     cervical = ["C3/C4", "C4/C5", "C5/C6", "C6/C7", "C7/T1"]
-    assert _names(assign_levels(np.full(5, 0.95), _probs(cervical), _even(5, 18.0), region_levels("cervical"))) == cervical
+    names = _names(assign_levels(np.full(5, 0.95), _probs(cervical), _even(5, 18.0), region_levels("cervical")))
+    assert names == cervical
 
 
 def test_a_missed_disc_leaves_a_gap_not_a_shift():

@@ -1,4 +1,4 @@
-"""Naming found discs from the level finder's own level probabilities and their spacing, consistently along the spine.
+"""Naming found discs from the finder's own level probabilities and their spacing, consistently along the spine.
 
 Each candidate disc carries a score (its heatmap peak), probabilities over the levels and a centre in mm.
 Candidates ordered head to foot get strictly increasing levels, and a candidate may be dropped: the names and the
@@ -8,11 +8,11 @@ kept set maximise, by dynamic programming,
   - (log(d / (k * s)))^2 / (2 * SPACING_SIGMA^2) for each pair of consecutive kept candidates,
 where d is their distance, k the number of levels between their names and s the scan's disc spacing: the median
 distance of neighbouring strong candidates (peak at least half the highest; weaker ones are where duplicates and
-false boxes are). Heatmap peaks are not calibrated probabilities (a sure disc often peaks at
-0.5-0.8), so the score sets what dropping costs rather than entering as a likelihood. A false box below L5/S1
-cannot take a level (none is left below) and is dropped instead of shifting every name above it, as counting from
-the lowest box would; a duplicate of a disc is dropped rather than given a level its probabilities deny; a missed
-disc leaves a gap as long as one disc spacing, so a gap is taken where the spacing shows one and not elsewhere.
+false boxes are). Heatmap peaks are not calibrated probabilities (a sure disc often peaks at 0.5-0.8), so the
+score sets what dropping costs rather than entering as a likelihood. A false box below L5/S1 cannot take a level
+(none is left below) and is dropped instead of shifting every name above it, as counting from the lowest box
+would; a duplicate of a disc is dropped rather than given a level its probabilities deny; a missed disc leaves a
+gap as long as one disc spacing, so a gap is taken where the spacing shows one and not elsewhere.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def assign_levels(scores: np.ndarray, level_probs: np.ndarray, centres_mm: np.nd
     for j in range(n):
         best[j] = keep_gain[j] + dropped_before[j]
         for i in range(j):
-            via = best[i][None, :] - spacing_cost(distance[i, j], spacing, m) + dropped_before[j] - dropped_before[i + 1]
+            between = dropped_before[j] - dropped_before[i + 1]  # i + 1 .. j - 1 dropped
+            via = best[i][None, :] - spacing_cost(distance[i, j], spacing, m) + between
             b = np.argmax(via, axis=1)
             gain = keep_gain[j] + via[np.arange(m), b]
             better = gain > best[j]

@@ -50,7 +50,8 @@ def fitted_sagittal_run(tiny_cohort, tmp_path_factory) -> Path:
     return run
 
 
-TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2}}
+TINY_PATIENTS = {"C1": {"train": 3, "val": 2}, "C2": {"test": 2}, "C3": {"test": 2}, "C4": {"train": 3, "test": 2},
+                 "C5": {"test": 2}}
 TINY_STUDY = {"max_steps": 1, "bootstrap": 10}  # one step per training, 10 bootstrap resamples: ~45 s in all
 
 

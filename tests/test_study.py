@@ -8,7 +8,7 @@ from spinedet.study.protocol import run_study
 def test_paper_protocol_first_steps_and_resume(tiny_study, capsys):
     plan, study = tiny_study  # the paper preset overridden to the tiny cohort's sizes (conftest, shared)
     roles = {(r["dataset"], r["view"]) for r in study["results"]}
-    assert len(roles) == 12
+    assert len(roles) == 14  # seven datasets (external III: the unseen scanner C5) in two views
     for r in study["results"]:
         assert 0.0 <= r["f1"] <= 1.0 and 0.0 <= r["cpm"] <= 1.0 and r["n_scans"] == 2
     saved = json.loads((plan.out / "study.json").read_text())

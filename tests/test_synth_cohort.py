@@ -31,9 +31,10 @@ def test_tiny_preset_is_valid_and_complete(tmp_path):
     ids = {s["id"] for s in data["scans"]}
     assert {"c1-0001-sag", "c1-0001-ax", "c4-0001-sag", "c4-0001-ax"} <= ids
     splits = {(s["center"], s["split"]) for s in data["scans"]}
-    assert splits == {("C1", "train"), ("C1", "val"), ("C2", "test"), ("C3", "test"), ("C4", "train"), ("C4", "test")}
+    assert splits == {("C1", "train"), ("C1", "val"), ("C2", "test"), ("C3", "test"), ("C4", "train"), ("C4", "test"),
+                      ("C5", "test")}
     regions = {s["center"]: s["region"] for s in data["scans"]}
-    assert regions == {"C1": "lumbar", "C2": "lumbar", "C3": "lumbar", "C4": "cervical"}
+    assert regions == {"C1": "lumbar", "C2": "lumbar", "C3": "lumbar", "C4": "cervical", "C5": "lumbar"}
     assert all(s["discs"] for s in data["scans"])
     assert sum(len(s["findings"]) for s in data["scans"]) > 0
     assert main(["validate", str(path)]) == 0

@@ -24,6 +24,7 @@ DATASET_LABELS = {
     "internal": "Internal validation (C1)",
     "external1": "External validation I (C2)",
     "external2": "External validation II (C3)",
+    "external3": "External validation III (C5, unseen scanner)",
     "cervical_zero_shot": "Cervical, lumbar model as is (C4)",
     "cervical_transfer": "Cervical, transfer learning (C4)",
     "cervical_scratch": "Cervical, trained from scratch (C4)",

@@ -32,7 +32,7 @@ class StudyPlan:
     seed: int = 0
     data: Path | None = None
     train_center: str = "C1"
-    external_centers: tuple[str, str] = ("C2", "C3")
+    external_centers: tuple[str, str, str] = ("C2", "C3", "C5")  # III: a scanner unlike any other, unseen
     cervical_center: str = "C4"
     config: str = "small"
     epochs: int | None = None  # overrides the config's
@@ -60,7 +60,7 @@ def _make_sets(plan: StudyPlan, dataset_path: Path) -> dict[str, Path]:
     """The study's subsets under OUT/sets/: training sets and one evaluation set per dataset role."""
     data = load_dataset(dataset_path)
     folder = plan.out / "sets"
-    c1, (c2, c3), c4 = plan.train_center, plan.external_centers, plan.cervical_center
+    c1, (c2, c3, c5), c4 = plan.train_center, plan.external_centers, plan.cervical_center
     cervical_train = [s for s in data["scans"] if s["center"] == c4 and s.get("split") in ("train", "val")]
     if any(s.get("split") == "val" for s in cervical_train):
         val_patients = {s["patient"] for s in cervical_train if s["split"] == "val"}
@@ -72,11 +72,14 @@ def _make_sets(plan: StudyPlan, dataset_path: Path) -> dict[str, Path]:
         "internal": (lambda s: s["center"] == c1 and s.get("split") == "val", None),
         "external1": (lambda s: s["center"] == c2, None),
         "external2": (lambda s: s["center"] == c3, None),
+        "external3": (lambda s: s["center"] == c5, None),
         "cervical-train": (lambda s: s["center"] == c4 and s.get("split") in ("train", "val"), cervical_split),
         "cervical-val": (lambda s: s["center"] == c4 and s.get("split") in ("train", "val")
                          and s["patient"] in val_patients, None),
         "cervical-test": (lambda s: s["center"] == c4 and s.get("split") == "test", None),
     }
+    if not any(s["center"] == c5 for s in data["scans"]):
+        del wanted["external3"]  # optional: a dataset of its own may have no third external centre
     return {name: sets.write_subset(data, dataset_path, folder / f"{name}.json", keep, split_of)
             for name, (keep, split_of) in wanted.items()}
 
@@ -118,6 +121,7 @@ def run_study(plan: StudyPlan) -> dict:
         "internal": ("lumbar-{v}", "internal", "internal"),
         "external1": ("lumbar-{v}", "external1", "internal"),
         "external2": ("lumbar-{v}", "external2", "internal"),
+        "external3": ("lumbar-{v}", "external3", "internal"),
         "cervical_zero_shot": ("lumbar-{v}", "cervical-test", "internal"),
         "cervical_transfer": ("cervical-transfer-{v}", "cervical-test", "cervical-val"),
         "cervical_scratch": ("cervical-scratch-{v}", "cervical-test", "cervical-val"),
@@ -128,6 +132,8 @@ def run_study(plan: StudyPlan) -> dict:
         _train(plan, log, f"cervical-transfer-{view}", set_paths["cervical-train"], view, "cervical", init=lumbar)
         _train(plan, log, f"cervical-scratch-{view}", set_paths["cervical-train"], view, "cervical")
         for role, (model_pattern, set_name, threshold_set) in roles.items():
+            if set_name not in set_paths:
+                continue
             model = model_pattern.format(v=view)
             truth_path = set_paths[set_name]
             preds_path = _predict(plan, log, model, set_name, truth_path, view)

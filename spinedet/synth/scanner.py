@@ -48,6 +48,11 @@ CENTRES = {
     "C4": CentreProfile("C4", "cervical", 3.0, 3000, 90, 24.0, 0.4, 0.02, 1800.0,
                         StackProtocol(15, 3.0, 0.3, 0.55, 240), StackProtocol(0, 3.0, 0.0, 0.6, 200),
                         ("C3/C4", "C6/C7"), 52.0, 13.0, axial_tilt=True),
+    # C5: a lumbar centre unlike C1-C3 in every scanner setting (low field, long TE, low SNR, strong bias and ghosts,
+    # thick slices, coarse pixels, another vendor scale, older patients); it is never trained on or tuned with
+    "C5": CentreProfile("C5", "lumbar", 1.0, 2400, 110, 11.0, 0.9, 0.06, 400.0,
+                        StackProtocol(11, 4.5, 0.9, 0.95, 320), StackProtocol(0, 5.0, 0.5, 0.9, 220),
+                        ("L4/L5", "L5/S1"), 63.0, 11.0, axial_tilt=True),
 }
 
 

@@ -7,6 +7,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from spinedet.data.randomise import check_options
 from spinedet.errors import InputError
 
 SHIPPED = resources.files("spinedet") / "configs"
@@ -28,4 +29,8 @@ def load_config(name_or_path: str) -> dict:
     for key in ("model", "input", "train"):
         if key not in config:
             raise InputError(path, f"config lacks its {key!r} section")
+    try:
+        check_options(config["train"].get("randomise", {}))
+    except ValueError as exc:
+        raise InputError(path, str(exc)) from None
     return config

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from spinedet.data.augment import augment_crops, augment_intensity
+from spinedet.data.randomise import randomise
 from spinedet.data.crops import LEFT_RIGHT_AXIS, SUPERIOR_AXIS
 from spinedet.data.preprocess import crop_or_pad
 from spinedet.data.level_crops import CropVolume, disc_crops, loss_frame, world_boxes_in_frame
@@ -15,9 +16,11 @@ from spinedet.io.geometry import box_world_to_voxel
 
 
 def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.random.Generator | None,
-                jitter: dict | None, augment: bool, discs_per_scan: int | None = None) -> tuple[dict, dict]:
+                jitter: dict | None, augment: bool, discs_per_scan: int | None = None, randomised: dict | None = None
+                ) -> tuple[dict, dict]:
     """(inputs, targets) of the judge for scans with at least one disc; crops padded to the most discs. With `rng`
-    and `discs_per_scan`, each scan gives a random run of that many neighbouring discs (a cheaper step)."""
+    and `discs_per_scan`, each scan gives a random run of that many neighbouring discs (a cheaper step); augmented,
+    a scan's crops also get the domain randomisation `randomised` (spinedet.data.randomise)."""
     if rng is not None and discs_per_scan:
         items = [(volume, truth.window(discs_per_scan, rng)) for volume, truth in items]
     k_max = max(len(truth.levels) for _, truth in items)
@@ -36,7 +39,7 @@ def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.
         made = disc_crops(volume, truth.centres_lps, crop, rng, jitter)
         array = made.crops.numpy()
         if augment and rng is not None:
-            array = augment_crops(array, rng)
+            array = randomise(augment_crops(array, rng), rng, randomised or {})
         crops[n, :k] = torch.from_numpy(array)
         levels[n, :k] = torch.from_numpy(truth.levels)
         valid[n, :k] = True
@@ -83,9 +86,10 @@ def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator
 
 
 def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_input: dict, view: str,
-                 out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0
-                 ) -> tuple[torch.Tensor, list[FinderTargets]]:
-    """(windows (B, 1, D, H, W), targets) for scans given as (coarse volume, coarse voxel -> LPS affine, truth)."""
+                 out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0,
+                 randomised: dict | None = None) -> tuple[torch.Tensor, list[FinderTargets]]:
+    """(windows (B, 1, D, H, W), targets) for scans given as (coarse volume, coarse voxel -> LPS affine, truth);
+    augmented, each window also gets the domain randomisation `randomised` (spinedet.data.randomise)."""
     shape = np.asarray(finder_input["shape"])
     grid = -(-shape // np.asarray(out_stride))
     windows, targets = [], []
@@ -105,7 +109,7 @@ def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_
                 lr = LEFT_RIGHT_AXIS[view]
                 array = np.flip(array, lr).copy()
                 centres[:, lr] = shape[lr] - 1 - centres[:, lr]
-            array = augment_intensity(array, rng)
+            array = randomise(augment_intensity(array, rng), rng, randomised or {})
         windows.append(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))
         targets.append(finder_targets(centres, sizes, levels, grid, out_stride))
     return torch.stack(windows)[:, None], targets

@@ -37,6 +37,7 @@ class LevelTask:
         self.jitter = config["judge"].get("jitter")
         self.discs_per_scan = config["judge"].get("discs_per_scan")  # training crops per scan; None: every disc
         self.train = config["train"]
+        self.randomised = self.train.get("randomise", {})  # domain randomisation effects (spinedet.data.randomise)
         self.classes = [c for c in classes if c != DISC_CLASS]
         self.grade_counts = grade_counts(self.classes) if config["judge"].get("grade_head", False) else None
         self.view = view
@@ -58,10 +59,11 @@ class LevelTask:
         augment = bool(self.train["augment"]) and rng is not None
         windows, finder_targets = finder_batch([(it.coarse, it.coarse_affine, it.truth) for it in items],
                                                self.section["finder"], self.view, model_out_stride(model), rng,
-                                               augment, float(self.train.get("fov_cut", 0.0)))
+                                               augment, float(self.train.get("fov_cut", 0.0)),
+                                               self.randomised)
         with_discs = [(it.volume, it.truth) for it in items if len(it.truth.levels)]
         judge_inputs, judge_targets = (judge_batch(with_discs, self.section["crop"], rng if augment else None,
-                                                   self.jitter, augment, self.discs_per_scan)
+                                                   self.jitter, augment, self.discs_per_scan, self.randomised)
                                        if with_discs else (None, None))
         out = model(windows=windows.to(device), **({k: v.to(device) for k, v in judge_inputs.items()}
                                                    if judge_inputs else {}))

@@ -78,11 +78,13 @@ def _select(data: dict, view: str, region: str, split: str) -> list[dict]:
     return [s for s in data["scans"] if s["view"] == view and s["region"] == region and s.get("split") == split]
 
 
-def _init_from(model: torch.nn.Module, init: Path) -> int:
-    """Copy every tensor of another run whose name and shape match; returns how many were copied."""
+def _init_from(model: torch.nn.Module, init: Path, skip: tuple[str, ...] = ()) -> int:
+    """Copy every tensor of another run whose name and shape match, except those whose name starts with one of
+    `skip` (`train.init_skip`: parts that learn afresh); returns how many were copied."""
     read_meta(init)
     own = model.state_dict()
-    matching = {k: v for k, v in load_weights(init).items() if k in own and own[k].shape == v.shape}
+    matching = {k: v for k, v in load_weights(init).items()
+                if k in own and own[k].shape == v.shape and not k.startswith(tuple(skip))}
     model.load_state_dict(matching, strict=False)
     return len(matching)
 
@@ -151,7 +153,7 @@ def open_session(req: TrainRequest) -> Session:
         raise SpinedetError(f"{req.dataset}: no {req.region} {req.view} scans with split 'train'")
     items = prepare_all(task, req.dataset, train_entries, quiet=req.quiet or rank != 0)
     model = build_model(cfg, classes, req.region, req.view)
-    n_init = _init_from(model, req.init) if req.init else 0
+    n_init = _init_from(model, req.init, tuple(req.config["train"].get("init_skip", ()))) if req.init else 0
     _freeze(model, req.freeze)
     if world > 1 and device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over every rank's crops

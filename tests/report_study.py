@@ -10,6 +10,7 @@ import pydicom
 from pydicom.uid import generate_uid
 
 from dicom_fixtures import write_series
+from spinedet.data.grades import GRADES
 from spinedet.io import geometry
 from spinedet.synth.cohort import patient_rng, resolve_config
 from spinedet.synth.patient import make_patient, render_scan
@@ -50,8 +51,22 @@ def synthetic_study(root: Path) -> tuple[Path, dict]:
     return study, rendered
 
 
+GRADE_PROBABILITY = 0.8  # of a truth finding's own grade; the rest of its class's scale shares the remainder
+
+
+def _graded(finding: dict) -> dict:
+    """A truth finding's grade fields as a grading model gives them (none for an ungraded finding)."""
+    if "grade" not in finding:
+        return {}
+    scale = GRADES[finding["class"]]
+    rest = (1 - GRADE_PROBABILITY) / (len(scale) - 1)
+    return {"grade": finding["grade"], "grade_probability": GRADE_PROBABILITY,
+            "grade_probabilities": {g: GRADE_PROBABILITY if g == finding["grade"] else rest for g in scale}}
+
+
 class TruthPredictor:
-    """Returns the synthetic patient's truth findings (score 0.9) and discs of the scan's view, as a Predictor would."""
+    """Returns the synthetic patient's truth findings (score 0.9, graded as the truth grades them) and discs of the
+    scan's view, as a Predictor would."""
 
     def __init__(self, rendered: dict, view: str, region: str = "lumbar"):
         self.rendered = rendered[view]
@@ -64,5 +79,5 @@ class TruthPredictor:
             return {"class": cls, "level": entry["level"], "score": score, "box_lps": box,
                     "box_voxel": list(geometry.box_world_to_voxel(np.asarray(box, float), scan.affine))}
 
-        return ([det(f, f["class"], 0.9) for f in self.rendered.findings],
+        return ([{**det(f, f["class"], 0.9), **_graded(f)} for f in self.rendered.findings],
                 [det(d, "disc", 0.95) for d in self.rendered.discs])

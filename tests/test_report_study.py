@@ -121,6 +121,16 @@ def _sr_boxes(sr) -> list[tuple]:
     return found
 
 
+def _sr_grade(group) -> tuple | None:
+    """(name, value, probability) of a volumetric group's grade, None where it has none."""
+    evaluations = group.get_qualitative_evaluations()
+    probabilities = group.get_measurements(name=sr_codes.GRADE_PROBABILITY)
+    if not evaluations and not probabilities:
+        return None
+    (evaluation,), (probability,) = evaluations, probabilities
+    return evaluation.name, evaluation.value, probability.value
+
+
 def _source_instances(study_dir: Path) -> dict[str, str]:
     return {str(ds.SOPInstanceUID): str(ds.SeriesInstanceUID)
             for ds in (pydicom.dcmread(p, stop_before_pixels=True) for p in study_dir.rglob("*") if p.is_file())}
@@ -138,12 +148,16 @@ def test_sr_round_trips_every_box(run, request, study):
     got = _sr_boxes(sr)
     expected = [(f, view) for f in _all_findings(entry) for view in f["views"]]
     assert len(got) == len(expected) > 0
-    for (f, view), (cls_code, site_code, probability, box, tracking_uid, referenced) in zip(expected, got):
+    groups = sr.content.get_volumetric_roi_measurement_groups()
+    assert run == "model_out" or any("grade" in f[view] for f, view in expected)  # the truth's grades reach the SR
+    for (f, view), (cls_code, site_code, probability, box, _, referenced), group in zip(expected, got, groups):
         seen = f[view]
         assert cls_code == sr_codes.finding_type(f["class"]).value
         assert site_code == sr_codes.level_site(f["level"]).value
         assert probability == pytest.approx(seen["score"], abs=1e-6)
         assert np.allclose(box, scans[seen["scan"]]["findings"][seen["finding"]]["box_lps"], atol=0.01)
+        assert _sr_grade(group) == ((*sr_codes.grade_evaluation(f["class"], seen["grade"]), seen["grade_probability"])
+                                    if "grade" in seen else None)
         series_uid = scans[seen["scan"]]["series"]
         assert referenced and all(instances[uid] == series_uid for uid in referenced)
     by_uid = {}

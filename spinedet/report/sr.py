@@ -1,11 +1,11 @@
 """sr.dcm: a patient's findings as a TID 1500 Measurement Report in a Comprehensive 3D SR (highdicom).
 
 A TID 1501 group first, the summary of detections (with or without findings), then one TID 1411 volumetric
-measurement group per finding and view: tracking identifier (a finding seen in both
-views has one Tracking UID in both groups), finding type and site (report/sr_codes.py), the model's
-probability, and the 3D box as a Volume Surface of six closed SCOORD3D polygons (its faces) in the frame of
-reference of the source series, referencing the source slices the box crosses. The SR joins the source study
-(StudyInstanceUID kept) and carries of the patient only the four attributes the Patient module requires
+measurement group per finding and view: tracking identifier (a finding seen in both views has one Tracking UID in
+both groups), finding type and site (report/sr_codes.py), the model's probability, the grade and its probability
+where the model grades the finding, and the 3D box as a Volume Surface of six closed SCOORD3D polygons (its faces)
+in the frame of reference of the source series, referencing the source slices the box crosses. The SR joins the
+source study (StudyInstanceUID kept) and carries of the patient only the four attributes the Patient module requires
 (name, ID, birth date, sex), as the source had them; docs/outputs.md explains the choice.
 """
 
@@ -103,8 +103,25 @@ def _group(finding: dict, view: str, tracking_uid: str, source, evidence,
         finding_sites=[hd.sr.FindingSite(sr_codes.level_site(finding["level"]))] if finding["level"] else None,
         algorithm_id=algorithm,
         measurements=[hd.sr.Measurement(name=codes.DCM.Probability, value=float(seen["score"]),
-                                        unit=codes.UCUM.NoUnits)],
+                                        unit=codes.UCUM.NoUnits), *_grade_probability(seen)],
+        qualitative_evaluations=_grade(finding["class"], seen),
     )
+
+
+def _grade(cls: str, seen: dict) -> list[hd.sr.QualitativeEvaluation] | None:
+    """The grade this view gave the finding, where it grades it (report/sr_codes.py)."""
+    if "grade" not in seen:
+        return None
+    name, value = sr_codes.grade_evaluation(cls, seen["grade"])
+    return [hd.sr.QualitativeEvaluation(name=name, value=value)]
+
+
+def _grade_probability(seen: dict) -> list[hd.sr.Measurement]:
+    """The model's probability of that grade, where it grades the finding."""
+    if "grade_probability" not in seen:
+        return []
+    return [hd.sr.Measurement(name=sr_codes.GRADE_PROBABILITY, value=float(seen["grade_probability"]),
+                              unit=codes.UCUM.NoUnits)]
 
 
 def _summary(found: bool) -> hd.sr.MeasurementsAndQualitativeEvaluations:

@@ -30,7 +30,7 @@ from spinedet.model.level_losses import judge_loss
 from spinedet.model.precision import autocast
 from spinedet.train.config import load_config
 from spinedet.train.data import resampled_scan
-from spinedet.train.level_batches import judge_batch
+from spinedet.train.level_batches import FindingIndex, judge_batch
 
 
 def load_items(dataset_path: Path, entries: list[dict], crop: dict, classes: list[str]):
@@ -98,6 +98,7 @@ def main() -> None:
     p.add_argument("--override", default="{}", help="JSON merged into the config's judge section")
     p.add_argument("--train-override", default="{}", help="JSON merged into the config's train section")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-dataset", type=Path, help="validate on this dataset's `val` scans (default: DATASET's)")
     args = p.parse_args()
     torch.manual_seed(args.seed)
     config = load_config(args.config)
@@ -110,7 +111,9 @@ def main() -> None:
     train_entries = pick("train")[: args.train_patients]
     t0 = time.perf_counter()
     train_items = load_items(args.dataset, train_entries, crop, classes)
-    val_items = load_items(args.dataset, pick("val"), crop, classes)
+    val_path = args.val_dataset or args.dataset
+    val_items = load_items(val_path, [s for s in load_dataset(val_path)["scans"] if s["view"] == args.view
+                                      and s["region"] == args.region and s.get("split") == "val"], crop, classes)
     print(f"loaded {len(train_items)} train / {len(val_items)} val scans in {time.perf_counter() - t0:.0f} s", flush=True)
     model = LevelJudge(len(classes), jcfg["base_width"], jcfg["stem_stride"], jcfg["stage_strides"], jcfg["d_model"],
                        jcfg["heads"], jcfg["layers"], jcfg["ffn"], jcfg.get("dropout", 0.0), jcfg.get("norm", "batch"), jcfg.get("decoder_width", 32))
@@ -122,12 +125,13 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + np.cos(np.pi * (s - warm) / max(1, args.steps - warm))))
     rng = np.random.default_rng(args.seed)
-    batch = tcfg["batch_size"]
+    index = FindingIndex([truth for _, truth, _ in train_items])
+    scans = jcfg.get("scans_per_step") or tcfg["batch_size"]
     start = time.perf_counter()
     for step in range(1, args.steps + 1):
-        chosen = rng.choice(len(train_items), size=batch, replace=False)
-        inputs, target = judge_batch([train_items[i][:2] for i in chosen], crop, rng, jcfg.get("jitter"), True,
-                                     jcfg.get("discs_per_scan"))
+        draws = index.draw(scans, rng, float(jcfg.get("focus_p", 0.0)))
+        inputs, target = judge_batch([train_items[n][:2] for n, _ in draws], crop, rng, jcfg.get("jitter"), True,
+                                     jcfg.get("discs_per_scan"), tcfg.get("randomise"), [d for _, d in draws])
         with autocast(config, device):
             out = model(inputs["crops"], inputs["levels"], inputs["valid"])
             loss, parts = judge_loss(out, target, crop["shape"], tcfg["loss_weights"])

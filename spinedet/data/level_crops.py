@@ -39,12 +39,14 @@ def resampled_affine(scan_affine: np.ndarray, factor: np.ndarray) -> np.ndarray:
 
 
 def crop_affines(volume: CropVolume, centres_lps: np.ndarray, crop: dict, rng: np.random.Generator | None = None,
-                 jitter: dict | None = None) -> np.ndarray:
-    """Crop voxel -> LPS affines (K, 4, 4) for discs at `centres_lps` (head to foot), each turned to the normal
-    its neighbours give. With `rng`, centres move, normals turn about the left-right axis, the spacing scales and
-    crops may mirror left-right, by the ranges in `jitter` (shift_mm, rotate_deg, scale_frac, flip)."""
+                 jitter: dict | None = None, window: slice = slice(None)) -> np.ndarray:
+    """Crop voxel -> LPS affines (K, 4, 4) for the discs `window` picks of those at `centres_lps` (all of a scan's,
+    head to foot), each turned to the normal its neighbours give. With `rng`, centres move, normals turn about the
+    left-right axis, the spacing scales and crops may mirror left-right, by the ranges in `jitter` (shift_mm,
+    rotate_deg, scale_frac, flip)."""
     left, superior = scan_directions(volume.affine, volume.view)
-    normals = spine_normals(centres_lps, superior)
+    normals = spine_normals(centres_lps, superior)[window]
+    centres_lps = np.asarray(centres_lps, float).reshape(-1, 3)[window]
     out = []
     for centre, normal in zip(np.asarray(centres_lps, float).reshape(-1, 3), normals):
         spacing = np.asarray(crop["spacing_mm"], float)
@@ -61,12 +63,13 @@ def crop_affines(volume: CropVolume, centres_lps: np.ndarray, crop: dict, rng: n
 
 
 def disc_crops(volume: CropVolume, centres_lps: np.ndarray, crop: dict, rng: np.random.Generator | None = None,
-               jitter: dict | None = None) -> DiscCrops:
-    """The crops of discs at `centres_lps` (ordered head to foot)."""
-    affines = crop_affines(volume, centres_lps, crop, rng, jitter)
+               jitter: dict | None = None, window: slice = slice(None)) -> DiscCrops:
+    """The crops of the discs `window` picks of those at `centres_lps` (all of a scan's, ordered head to foot: a
+    disc's neighbours set its crop's orientation, so a window takes them from the whole scan, as inference does)."""
+    affines = crop_affines(volume, centres_lps, crop, rng, jitter, window)
     to_volume = np.linalg.inv(volume.affine) @ affines
     crops = sample_crops(volume.array, to_volume, crop["shape"])
-    return DiscCrops(crops, affines, np.asarray(centres_lps, float).reshape(-1, 3))
+    return DiscCrops(crops, affines, np.asarray(centres_lps, float).reshape(-1, 3)[window])
 
 
 def _centres_and_extent(crop_to_world: np.ndarray, crop: dict) -> tuple[np.ndarray, float]:

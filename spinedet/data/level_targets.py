@@ -26,14 +26,21 @@ class LevelTruth:
     def centres_lps(self) -> np.ndarray:
         return (self.disc_boxes_lps[:, :3] + self.disc_boxes_lps[:, 3:]) / 2
 
-    def window(self, count: int, rng: np.random.Generator) -> "LevelTruth":
-        """A random run of `count` neighbouring discs (all of them where there are no more)."""
+    def window(self, count: int, rng: np.random.Generator, focus: int | None = None) -> slice:
+        """A random run of `count` neighbouring discs (all of them where there are no more), holding disc `focus`
+        where one is given."""
         if len(self.levels) <= count:
-            return self
-        start = int(rng.integers(0, len(self.levels) - count + 1))
-        part = slice(start, start + count)
-        return LevelTruth(self.levels[part], self.disc_boxes_lps[part], self.presence[part], self.boxes_lps[part],
-                          self.labelled[part], self.grades[part])
+            return slice(0, len(self.levels))
+        low, high = 0, len(self.levels) - count
+        if focus is not None:
+            low, high = max(low, focus - count + 1), min(high, focus)
+        start = int(rng.integers(low, high + 1))
+        return slice(start, start + count)
+
+    def part(self, discs: slice) -> "LevelTruth":
+        """The truth of the discs `discs` picks."""
+        return LevelTruth(self.levels[discs], self.disc_boxes_lps[discs], self.presence[discs], self.boxes_lps[discs],
+                          self.labelled[discs], self.grades[discs])
 
 
 def level_truth(entry: dict, classes: list[str]) -> LevelTruth:

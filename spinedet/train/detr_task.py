@@ -53,6 +53,9 @@ class DetrTask:
                   "boxes": torch.as_tensor(voxel_to_normalised(boxes, shape), dtype=torch.float32)}
         return torch.from_numpy(np.ascontiguousarray(array))[None], target
 
+    def use_training_scans(self, items: list[TrainingScan]) -> None:
+        """Nothing to index: each step trains on its batch's scans alone."""
+
     def loss(self, model: torch.nn.Module, items: list[TrainingScan], rng: np.random.Generator | None,
              device: torch.device) -> tuple[torch.Tensor, dict]:
         samples = [self.sample(s, rng if self.train["augment"] else None) for s in items]

@@ -16,14 +16,16 @@ from spinedet.io.geometry import box_world_to_voxel
 
 
 def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.random.Generator | None,
-                jitter: dict | None, augment: bool, discs_per_scan: int | None = None, randomised: dict | None = None
-                ) -> tuple[dict, dict]:
+                jitter: dict | None, augment: bool, discs_per_scan: int | None = None, randomised: dict | None = None,
+                focus: list[int | None] | None = None) -> tuple[dict, dict]:
     """(inputs, targets) of the judge for scans with at least one disc; crops padded to the most discs. With `rng`
-    and `discs_per_scan`, each scan gives a random run of that many neighbouring discs (a cheaper step); augmented,
-    a scan's crops also get the domain randomisation `randomised` (spinedet.data.randomise)."""
-    if rng is not None and discs_per_scan:
-        items = [(volume, truth.window(discs_per_scan, rng)) for volume, truth in items]
-    k_max = max(len(truth.levels) for _, truth in items)
+    and `discs_per_scan`, each scan gives a random run of that many neighbouring discs (a cheaper step), holding
+    the scan's disc in `focus` where one is named; augmented, a scan's crops also get the domain randomisation
+    `randomised` (spinedet.data.randomise)."""
+    focus = focus or [None] * len(items)
+    windows = [truth.window(discs_per_scan, rng, disc) if rng is not None and discs_per_scan else slice(None)
+               for (_, truth), disc in zip(items, focus)]
+    k_max = max(len(truth.levels[window]) for (_, truth), window in zip(items, windows))
     c = items[0][1].presence.shape[1]
     b = len(items)
     crops = torch.zeros(b, k_max, *crop["shape"])
@@ -34,9 +36,10 @@ def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.
     boxes = torch.zeros(b, k_max, c, 6)
     crop_boxes = torch.zeros(b, k_max, c, 6)
     frames = torch.eye(4).repeat(b, k_max, 1, 1)
-    for n, (volume, truth) in enumerate(items):
+    for n, ((volume, whole), window) in enumerate(zip(items, windows)):
+        truth = whole.part(window)
         k = len(truth.levels)
-        made = disc_crops(volume, truth.centres_lps, crop, rng, jitter)
+        made = disc_crops(volume, whole.centres_lps, crop, rng, jitter, window)
         array = made.crops.numpy()
         if augment and rng is not None:
             array = randomise(augment_crops(array, rng), rng, randomised or {})
@@ -54,6 +57,31 @@ def judge_batch(items: list[tuple[CropVolume, LevelTruth]], crop: dict, rng: np.
     return ({"crops": crops, "levels": levels, "valid": valid},
             {"presence": presence, "labelled": labelled, "grades": grades, "boxes": boxes, "frames": frames,
              "crop_boxes": crop_boxes})
+
+
+class FindingIndex:
+    """Where each disease class occurs among the training scans, for class-balanced draws of judge windows."""
+
+    def __init__(self, truths: list[LevelTruth]):
+        self.with_discs = np.array([n for n, t in enumerate(truths) if len(t.levels)], int)
+        present = [(t.presence * t.labelled) > 0 for t in truths]
+        n_classes = next((p.shape[1] for p in present if p.size), 0)
+        self.by_class = [np.array([(n, k) for n, p in enumerate(present) for k in np.flatnonzero(p[:, c])], int)
+                         for c in range(n_classes)]
+        self.by_class = [pairs for pairs in self.by_class if len(pairs)]
+
+    def draw(self, count: int, rng: np.random.Generator, focus_p: float) -> list[tuple[int, int | None]]:
+        """`count` (scan index, focus disc or None): each with probability `focus_p` a class drawn evenly from the
+        classes that occur, then one of its findings (its scan and disc); otherwise a scan with discs, unfocused."""
+        draws = []
+        for _ in range(count):
+            if self.by_class and rng.random() < focus_p:
+                pairs = self.by_class[int(rng.integers(len(self.by_class)))]
+                scan, disc = pairs[int(rng.integers(len(pairs)))]
+                draws.append((int(scan), int(disc)))
+            else:
+                draws.append((int(rng.choice(self.with_discs)), None))
+        return draws
 
 
 def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator | None, fov_cut: float = 0.0

@@ -15,7 +15,7 @@ from spinedet.data.level_crops import CropVolume, resampled_affine
 from spinedet.data.level_targets import LevelTruth, level_truth
 from spinedet.model.level_losses import finder_loss, judge_loss
 from spinedet.train.data import resampled_scan
-from spinedet.train.level_batches import finder_batch, judge_batch
+from spinedet.train.level_batches import FindingIndex, finder_batch, judge_batch
 
 
 @dataclass
@@ -36,11 +36,20 @@ class LevelTask:
         self.section = config["input"][region][view]
         self.jitter = config["judge"].get("jitter")
         self.discs_per_scan = config["judge"].get("discs_per_scan")  # training crops per scan; None: every disc
+        self.scans_per_step = config["judge"].get("scans_per_step")  # judge windows drawn per step; None: the batch's
+        self.focus_p = float(config["judge"].get("focus_p", 0.0))  # share of those drawn class-balanced
+        self.index: FindingIndex | None = None
+        self.pool: list[LevelItem] = []
         self.train = config["train"]
         self.randomised = self.train.get("randomise", {})  # domain randomisation effects (spinedet.data.randomise)
         self.classes = [c for c in classes if c != DISC_CLASS]
         self.grade_counts = grade_counts(self.classes) if config["judge"].get("grade_head", False) else None
         self.view = view
+
+    def use_training_scans(self, items: list[LevelItem]) -> None:
+        """The prepared training scans from which the judge draws its windows (with `judge.scans_per_step`)."""
+        self.pool = items
+        self.index = FindingIndex([it.truth for it in items])
 
     def preprocessing(self) -> dict:
         return self.section
@@ -55,16 +64,24 @@ class LevelTask:
 
     def loss(self, model: torch.nn.Module, items: list[LevelItem], rng: np.random.Generator | None,
              device: torch.device) -> tuple[torch.Tensor, dict]:
-        """Finder loss on every item plus judge loss on the items with discs; `rng` None: no augmentation."""
+        """Finder loss on `items`, judge loss on windows of discs: with `judge.scans_per_step`, that many drawn from
+        the training scans (`use_training_scans`), a share `judge.focus_p` of them class-balanced around a finding
+        (FindingIndex); else one of each of `items` with discs. `rng` None: no augmentation."""
         augment = bool(self.train["augment"]) and rng is not None
         windows, finder_targets = finder_batch([(it.coarse, it.coarse_affine, it.truth) for it in items],
                                                self.section["finder"], self.view, model_out_stride(model), rng,
                                                augment, float(self.train.get("fov_cut", 0.0)),
                                                self.randomised)
-        with_discs = [(it.volume, it.truth) for it in items if len(it.truth.levels)]
-        judge_inputs, judge_targets = (judge_batch(with_discs, self.section["crop"], rng if augment else None,
-                                                   self.jitter, augment, self.discs_per_scan, self.randomised)
-                                       if with_discs else (None, None))
+        if self.scans_per_step and self.index is not None and rng is not None:
+            draws = self.index.draw(int(self.scans_per_step), rng, self.focus_p)
+            chosen, focus = [self.pool[n] for n, _ in draws], [disc for _, disc in draws]
+        else:
+            chosen = [it for it in items if len(it.truth.levels)]
+            focus = None
+        judge_inputs, judge_targets = (judge_batch([(it.volume, it.truth) for it in chosen], self.section["crop"],
+                                                   rng if augment else None, self.jitter, augment,
+                                                   self.discs_per_scan, self.randomised, focus)
+                                       if chosen else (None, None))
         out = model(windows=windows.to(device), **({k: v.to(device) for k, v in judge_inputs.items()}
                                                    if judge_inputs else {}))
         weights = self.train["loss_weights"]

@@ -65,7 +65,7 @@ class Session:
     val_entries: list[dict]
     model: torch.nn.Module
     ddp: torch.nn.Module
-    params: list
+    params: list  # trainable parameters, one list per part whose gradient norm is clipped on its own
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     meta: dict
@@ -94,6 +94,13 @@ def _freeze(model: torch.nn.Module, n_stages: int) -> None:
     for module in model.modules():
         if isinstance(module, ResNet18_3d):
             module.freeze(n_stages)
+
+
+def clip_groups(model: torch.nn.Module) -> list[list[torch.nn.Parameter]]:
+    """Trainable parameters by part: the level design's finder and judge apart (one norm over both let the finder's
+    large early gradients shrink every judge step), any other model as one group."""
+    parts = [model.finder, model.judge] if hasattr(model, "finder") and hasattr(model, "judge") else [model]
+    return [[p for p in part.parameters() if p.requires_grad] for part in parts]
 
 
 def config_epochs(tcfg: dict, steps_per_epoch: int) -> int:
@@ -152,6 +159,7 @@ def open_session(req: TrainRequest) -> Session:
     if not train_entries:
         raise SpinedetError(f"{req.dataset}: no {req.region} {req.view} scans with split 'train'")
     items = prepare_all(task, req.dataset, train_entries, quiet=req.quiet or rank != 0)
+    task.use_training_scans(items)
     model = build_model(cfg, classes, req.region, req.view)
     n_init = _init_from(model, req.init, tuple(req.config["train"].get("init_skip", ()))) if req.init else 0
     _freeze(model, req.freeze)
@@ -161,8 +169,9 @@ def open_session(req: TrainRequest) -> Session:
     steps_per_epoch = max(1, -(-len(items) // (tcfg["batch_size"] * world)))
     epochs = req.epochs if req.epochs is not None else config_epochs(tcfg, steps_per_epoch)
     total_steps = epochs * steps_per_epoch  # the schedule's length; --max-steps only stops early
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
+    params = clip_groups(model)
+    optimizer = torch.optim.AdamW([p for group in params for p in group], lr=tcfg["lr"],
+                                  weight_decay=tcfg["weight_decay"])
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps, tcfg["warmup_frac"]))
     ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     session = Session(req, rank, world, device, task, items, val_entries, model, ddp, params, optimizer, scheduler,
@@ -199,7 +208,8 @@ def run_epoch(s: Session, bar, metrics_rows: list[dict], started: float) -> None
                                 "train.cpu_bf16")
         s.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(s.params, s.req.config["train"]["clip_norm"])
+        for group in s.params:
+            torch.nn.utils.clip_grad_norm_(group, s.req.config["train"]["clip_norm"])
         s.optimizer.step()
         s.scheduler.step()
         c["step"] += 1

@@ -44,13 +44,13 @@ def load_items(dataset_path: Path, entries: list[dict], crop: dict, classes: lis
 
 
 @torch.no_grad()
-def predict(model, items, crop, classes, config) -> dict:
+def predict(model, items, crop, classes, config, level_factor: int = 1) -> dict:
     model.eval()
     scans = []
     for volume, truth, entry in items:
         made = disc_crops(volume, truth.centres_lps, crop)
         with autocast(config, torch.device("cpu")):
-            out = model(made.crops[None], torch.from_numpy(truth.levels)[None],
+            out = model(made.crops[None], torch.from_numpy(truth.levels)[None] * level_factor,
                         torch.ones(1, len(truth.levels), dtype=torch.bool))
         probs = out["logits"][0].float().sigmoid()
         voxel = centre_size_to_voxel(out["boxes"][0].float(), crop["shape"])
@@ -99,6 +99,7 @@ def main() -> None:
     p.add_argument("--train-override", default="{}", help="JSON merged into the config's train section")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-dataset", type=Path, help="validate on this dataset's `val` scans (default: DATASET's)")
+    p.add_argument("--no-levels", action="store_true", help="give every crop the same level (no level prior)")
     args = p.parse_args()
     torch.manual_seed(args.seed)
     config = load_config(args.config)
@@ -125,6 +126,7 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + np.cos(np.pi * (s - warm) / max(1, args.steps - warm))))
     rng = np.random.default_rng(args.seed)
+    level_factor = 0 if args.no_levels else 1
     index = FindingIndex([truth for _, truth, _ in train_items])
     scans = jcfg.get("scans_per_step") or tcfg["batch_size"]
     start = time.perf_counter()
@@ -133,7 +135,7 @@ def main() -> None:
         inputs, target = judge_batch([train_items[n][:2] for n, _ in draws], crop, rng, jcfg.get("jitter"), True,
                                      jcfg.get("discs_per_scan"), tcfg.get("randomise"), [d for _, d in draws])
         with autocast(config, device):
-            out = model(inputs["crops"], inputs["levels"], inputs["valid"])
+            out = model(inputs["crops"], inputs["levels"] * level_factor, inputs["valid"])
             loss, parts = judge_loss(out, target, crop["shape"], tcfg["loss_weights"])
         optimizer.zero_grad()
         loss.backward()
@@ -142,7 +144,7 @@ def main() -> None:
         scheduler.step()
         if step % args.eval_every == 0 or step == args.steps:
             train_s = time.perf_counter() - start
-            preds = predict(model, val_items, crop, classes, config)
+            preds = predict(model, val_items, crop, classes, config, level_factor)
             truth = {"classes": classes, "scans": [e for _, _, e in val_items]}
             thr = best_f1_threshold(truth, preds, warn=False)
             m = evaluate(truth, preds, score_threshold=thr)

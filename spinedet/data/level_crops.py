@@ -48,7 +48,7 @@ def crop_affines(volume: CropVolume, centres_lps: np.ndarray, crop: dict, rng: n
     normals = spine_normals(centres_lps, superior)[window]
     centres_lps = np.asarray(centres_lps, float).reshape(-1, 3)[window]
     out = []
-    for centre, normal in zip(np.asarray(centres_lps, float).reshape(-1, 3), normals):
+    for centre, normal in zip(centres_lps, normals):
         spacing = np.asarray(crop["spacing_mm"], float)
         frame = disc_frame(normal, left)
         if rng is not None and jitter:

@@ -72,7 +72,7 @@ class LevelTask:
                                                self.section["finder"], self.view, model_out_stride(model), rng,
                                                augment, float(self.train.get("fov_cut", 0.0)),
                                                self.randomised)
-        if self.scans_per_step and self.index is not None and rng is not None:
+        if self.scans_per_step and self.index is not None and len(self.index.with_discs) and rng is not None:
             draws = self.index.draw(int(self.scans_per_step), rng, self.focus_p)
             chosen, focus = [self.pool[n] for n, _ in draws], [disc for _, disc in draws]
         else:

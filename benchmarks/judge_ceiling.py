@@ -107,14 +107,12 @@ def main() -> None:
     crop = config["input"][args.region][args.view]["crop"]
     data = load_dataset(args.dataset)
     classes = list(data["classes"])
-    pick = lambda split: [s for s in data["scans"] if s["view"] == args.view and s["region"] == args.region  # noqa: E731
-                          and s.get("split") == split]
-    train_entries = pick("train")[: args.train_patients]
+    pick = lambda data, split: [s for s in data["scans"] if s["view"] == args.view  # noqa: E731
+                                and s["region"] == args.region and s.get("split") == split]
     t0 = time.perf_counter()
-    train_items = load_items(args.dataset, train_entries, crop, classes)
+    train_items = load_items(args.dataset, pick(data, "train")[: args.train_patients], crop, classes)
     val_path = args.val_dataset or args.dataset
-    val_items = load_items(val_path, [s for s in load_dataset(val_path)["scans"] if s["view"] == args.view
-                                      and s["region"] == args.region and s.get("split") == "val"], crop, classes)
+    val_items = load_items(val_path, pick(load_dataset(val_path), "val"), crop, classes)
     print(f"loaded {len(train_items)} train / {len(val_items)} val scans in {time.perf_counter() - t0:.0f} s", flush=True)
     model = LevelJudge(len(classes), jcfg["base_width"], jcfg["stem_stride"], jcfg["stage_strides"], jcfg["d_model"],
                        jcfg["heads"], jcfg["layers"], jcfg["ffn"], jcfg.get("dropout", 0.0), jcfg.get("norm", "batch"), jcfg.get("decoder_width", 32))

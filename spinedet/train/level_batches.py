@@ -66,9 +66,9 @@ class FindingIndex:
         self.with_discs = np.array([n for n, t in enumerate(truths) if len(t.levels)], int)
         present = [(t.presence * t.labelled) > 0 for t in truths]
         n_classes = next((p.shape[1] for p in present if p.size), 0)
-        self.by_class = [np.array([(n, k) for n, p in enumerate(present) for k in np.flatnonzero(p[:, c])], int)
-                         for c in range(n_classes)]
-        self.by_class = [pairs for pairs in self.by_class if len(pairs)]
+        pairs = [np.array([(n, k) for n, p in enumerate(present) for k in np.flatnonzero(p[:, c])], int)
+                 for c in range(n_classes)]
+        self.by_class = [found for found in pairs if len(found)]  # per class that occurs: its (scan, disc) pairs
 
     def draw(self, count: int, rng: np.random.Generator, focus_p: float) -> list[tuple[int, int | None]]:
         """`count` (scan index, focus disc or None): each with probability `focus_p` a class drawn evenly from the

@@ -40,6 +40,15 @@ class LineProgress:
         self._line(f"{self.desc}: {self.n}{of} {self.unit} in {time.perf_counter() - self.started:.1f} s{extra}")
 
 
+_LINES_ONLY = False
+
+
+def use_lines() -> None:
+    """Plain lines from now on, even on a terminal (a process working beside others that share it)."""
+    global _LINES_ONLY
+    _LINES_ONLY = True
+
+
 class _Silent:
     def update(self, n: int = 1) -> None:
         pass
@@ -56,7 +65,7 @@ def progress_bar(total: int | None, desc: str, initial: int = 0, unit: str = "it
     """A bar with update / set_postfix / close: tqdm on a terminal, two lines elsewhere, nothing when disabled."""
     if disable:
         return _Silent()
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not _LINES_ONLY:
         return tqdm(total=total, initial=initial, desc=desc, unit=unit, leave=leave)
     return LineProgress(total, desc, initial, unit)
 

@@ -29,7 +29,7 @@ def lumbar_study(tiny_cohort, tmp_path_factory) -> Path:
     out.mkdir(parents=True)
     log = StageLog(out)
     set_paths = protocol._make_sets(plan, tiny_cohort)
-    protocol._train(plan, log, "lumbar-sagittal", set_paths["lumbar-train"], "sagittal", "lumbar")
+    protocol.train_stage(plan, "lumbar-sagittal", set_paths["lumbar-train"], "sagittal", "lumbar")
     for name in DATASETS:
         protocol._predict(plan, log, "lumbar-sagittal", name, set_paths[name], "sagittal")
     return out

@@ -28,6 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, help="override the config's training epochs")
     p.add_argument("--max-steps", type=int, help="stop each training after this many steps (smoke runs)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    p.add_argument("--workers", type=int, help="trainings run side by side, each on an equal share of the cores "
+                   "(default: 2 on a CPU with two cores or more, 1 on a GPU)")
     p.set_defaults(func=run)
 
 
@@ -37,11 +39,14 @@ def run(args) -> int:
     externals = tuple(c.strip() for c in args.external_centers.split(","))
     if len(externals) != 3:
         raise SpinedetError(f"--external-centers needs three centres, got {args.external_centers!r}")
+    if args.workers is not None and args.workers < 1:
+        raise SpinedetError(f"--workers must be 1 or more, got {args.workers}")
     plan = StudyPlan(
         out=args.out, preset=args.preset, seed=args.seed, data=args.data, train_center=args.train_center,
         external_centers=externals, cervical_center=args.cervical_center,
         config=args.config or ("paper" if args.preset == "paper" else "small"),
         epochs=args.epochs, max_steps=args.max_steps, bootstrap=args.bootstrap,
+        **({"workers": args.workers} if args.workers is not None else {}),
     )
     study = run_study(plan)
     print(f"study finished in {study['wall_s'] / 60:.1f} min: {args.out / 'report.html'}")

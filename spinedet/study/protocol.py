@@ -6,7 +6,7 @@ import os
 import platform
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from spinedet.eval.definitions import definitions_text
 from spinedet.study import evaluation, report, sets
 from spinedet.study.paper import VIEWS
 from spinedet.study.predict import predict_set
+from spinedet.study.schedule import Job, default_workers, run_jobs
 from spinedet.study.stages import StageLog
 from spinedet.train.config import load_config
 from spinedet.train.loop import TrainRequest, train
@@ -40,6 +41,7 @@ class StudyPlan:
     synth_overrides: dict = field(default_factory=dict)
     bootstrap: int = 1000
     cervical_val_fraction: float = 0.25
+    workers: int = field(default_factory=default_workers)  # trainings side by side (spinedet.study.schedule)
 
 
 def _make_data(plan: StudyPlan, log: StageLog) -> Path:
@@ -84,9 +86,11 @@ def _make_sets(plan: StudyPlan, dataset_path: Path) -> dict[str, Path]:
             for name, (keep, split_of) in wanted.items()}
 
 
-def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str, region: str,
-           init: Path | None = None) -> Path:
-    """One training, called as a function; its record names the equivalent `spinedet train` command."""
+def train_stage(plan: StudyPlan, name: str, set_path: Path, view: str, region: str, init: Path | None = None
+                ) -> None:
+    """One training as a resumable stage, called as a function; its record names the equivalent `spinedet train`
+    command."""
+    log = StageLog(plan.out)
     run_dir = plan.out / "models" / name
     request = TrainRequest(dataset=set_path, view=view, region=region, config=load_config(plan.config), out=run_dir,
                            epochs=plan.epochs, max_steps=plan.max_steps, init=init, seed=plan.seed,
@@ -98,7 +102,22 @@ def _train(plan: StudyPlan, log: StageLog, name: str, set_path: Path, view: str,
     args += ["--init", str(init)] if init is not None else []
     args += ["--resume"] if request.resume else []
     log.run(f"train-{name}", "spinedet " + shlex.join(args), lambda: {"steps": train(request)["training"]["steps"]})
-    return run_dir
+
+
+def _train_all(plan: StudyPlan, log: StageLog, set_paths: dict[str, Path]) -> None:
+    """The six trainings not finished before, `plan.workers` at a time: lumbar per view on the training centre, then
+    cervical by transfer from the lumbar model of its view and from scratch."""
+    models = plan.out / "models"
+    jobs = [Job(f"lumbar-{v}", train_stage, (plan, f"lumbar-{v}", set_paths["lumbar-train"], v, "lumbar"))
+            for v in VIEWS]
+    jobs += [Job(f"cervical-transfer-{v}", train_stage, (plan, f"cervical-transfer-{v}", set_paths["cervical-train"],
+                                                         v, "cervical", models / f"lumbar-{v}"), after=(f"lumbar-{v}",))
+             for v in VIEWS]
+    jobs += [Job(f"cervical-scratch-{v}", train_stage, (plan, f"cervical-scratch-{v}", set_paths["cervical-train"], v,
+                                                        "cervical")) for v in VIEWS]
+    todo = [job for job in jobs if log.reuse(f"train-{job.name}") is None]
+    pending = {job.name for job in todo}
+    run_jobs([replace(job, after=tuple(a for a in job.after if a in pending)) for job in todo], plan.workers)
 
 
 def _predict(plan: StudyPlan, log: StageLog, model: str, set_name: str, set_path: Path, view: str) -> Path:
@@ -126,11 +145,9 @@ def run_study(plan: StudyPlan) -> dict:
         "cervical_transfer": ("cervical-transfer-{v}", "cervical-test", "cervical-val"),
         "cervical_scratch": ("cervical-scratch-{v}", "cervical-test", "cervical-val"),
     }
+    _train_all(plan, log, set_paths)
     results, curves = [], {}
     for view in VIEWS:
-        lumbar = _train(plan, log, f"lumbar-{view}", set_paths["lumbar-train"], view, "lumbar")
-        _train(plan, log, f"cervical-transfer-{view}", set_paths["cervical-train"], view, "cervical", init=lumbar)
-        _train(plan, log, f"cervical-scratch-{view}", set_paths["cervical-train"], view, "cervical")
         for role, (model_pattern, set_name, threshold_set) in roles.items():
             if set_name not in set_paths:
                 continue
@@ -148,7 +165,8 @@ def run_study(plan: StudyPlan) -> dict:
     study = {
         "preset": plan.preset if plan.data is None else "user data",
         "seed": plan.seed,
-        "wall_s": round(time.perf_counter() - start - log.ran_now_s + sum(r["wall_s"] for r in log.records()), 1),
+        "wall_s": round(time.perf_counter() - start + log.reused_s, 1),  # reused stages counted one after another
+        "workers": plan.workers,
         "results": results,
         "stages": log.records(),
         "versions": _versions(),

@@ -16,25 +16,33 @@ class StageLog:
     def __init__(self, out: Path):
         self.folder = Path(out) / "stages"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.ran_now_s = 0.0  # seconds spent in stages run by this process (not reused)
+        self.reused_s = 0.0  # seconds the stages reused by this process took when they ran
 
     def _record_path(self, name: str) -> Path:
         return self.folder / f"{name}.json"
 
+    def reuse(self, name: str) -> dict | None:
+        """The record of stage `name` if it finished before (announced, and its seconds counted as reused)."""
+        path = self._record_path(name)
+        if not path.exists():
+            return None
+        record = json.loads(path.read_text())
+        print(f"[study] {name}: done before ({record['wall_s']:.0f} s), reused", flush=True)
+        self.reused_s += record["wall_s"]
+        return record
+
     def run(self, name: str, command: str, action: Callable[[], dict | None]) -> dict:
         """Run `action` unless stage `name` finished before; return its record (with any dict it returned)."""
-        path = self._record_path(name)
-        if path.exists():
-            record = json.loads(path.read_text())
-            print(f"[study] {name}: done before ({record['wall_s']:.0f} s), reused", flush=True)
-            return record
+        reused = self.reuse(name)
+        if reused is not None:
+            return reused
         print(f"[study] {name}: {command}", flush=True)
         start = time.perf_counter()
         result = action() or {}
         wall_s = time.perf_counter() - start
-        self.ran_now_s += wall_s
+        print(f"[study] {name} finished in {wall_s:.0f} s", flush=True)
         record = {"stage": name, "command": command, "wall_s": wall_s, "result": result}
-        write_json(path, record)
+        write_json(self._record_path(name), record)
         return record
 
     def records(self) -> list[dict]:

@@ -4,7 +4,16 @@ Times, for pairs of scans of one view, the finder's forward (batch 1, and batch 
 one shape) and the judge's forward (each scan's disc crops, and both scans' crops in one batch of two, the shorter
 crop list padded and masked), median wall and CPU seconds of --repeats after a warm-up, and the whole
 `Predictor.predict` of one scan (loading excluded) for scale.
+With --batch-sizes, instead: `predict_entries` (the study's and validation's path, loading included) on the set's
+scans of the view, wall seconds per scan at each batch size in turn after a warm-up (`1 2 1 2` interleaves the
+runs under a varying load), and how far each run's predictions are from the first run's (largest score difference
+per finding and per disc of one scan, class and level; findings or discs that only one has; whether every scan's
+level names agree); and the same agreement for consecutive pairs of scans of different padded finder shapes forced
+through one padded batch (which predict_entries never forms). --interleave orders the scans alternately by
+centre, so that pairs mix centres (and shapes).
 Usage: .venv/bin/python benchmarks/predict_batch.py --run RUN --set SET.json [--view sagittal] [--pairs 3]
+       .venv/bin/python benchmarks/predict_batch.py --run RUN --set SET.json --view axial --batch-sizes 1 2
+           [--split val] [--center C1] [--limit 16] [--interleave]
 Research software, not a medical device.
 """
 
@@ -22,8 +31,8 @@ from spinedet.data.dataset import image_path, load_dataset
 from spinedet.data.level_crops import CropVolume, disc_crops, resampled_affine
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.data.preprocess import normalise, resample
-from spinedet.infer.level_predictor import find_discs, input_section, padded
-from spinedet.infer.predictor import Predictor
+from spinedet.infer.level_predictor import find_discs, finder_input, input_section
+from spinedet.infer.predictor import Predictor, pooled_batches, predict_entries
 from spinedet.io.load import load_scan
 
 
@@ -37,12 +46,6 @@ def timed(fn, repeats: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - w)
         cpus.append(time.process_time() - c)
     return statistics.median(walls), statistics.median(cpus)
-
-
-def finder_input(model, meta, scan, region) -> torch.Tensor:
-    section = input_section(meta, region, scan.view)["finder"]
-    coarse, _ = resample(scan.array, scan.spacing_mm, section["spacing_mm"])
-    return torch.from_numpy(padded(normalise(coarse), model.finder.total_stride))[None, None]
 
 
 def judge_input(model, meta, scan, region) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,7 +68,7 @@ def stack(tensors: list[torch.Tensor]) -> torch.Tensor:
 def measure_pair(predictor: Predictor, scans, region: str, repeats: int) -> dict:
     model, meta = predictor.model, predictor.meta
     model.eval()
-    x = [finder_input(model, meta, s, region) for s in scans]
+    x = [torch.from_numpy(finder_input(model, meta, s, region).array)[None, None] for s in scans]
     both = stack(x)
     crops = [judge_input(model, meta, s, region) for s in scans]
     k = max(len(c[1]) for c in crops)
@@ -84,6 +87,82 @@ def measure_pair(predictor: Predictor, scans, region: str, repeats: int) -> dict
     return out
 
 
+def interleaved(entries: list[dict]) -> list[dict]:
+    """Entries alternately from each centre (round robin, centres in order of first appearance)."""
+    by_centre: dict = {}
+    for e in entries:
+        by_centre.setdefault(e["center"], []).append(e)
+    rounds = max(len(group) for group in by_centre.values())
+    return [group[n] for n in range(rounds) for group in by_centre.values() if n < len(group)]
+
+
+def keyed_scores(scan: dict) -> tuple[dict, dict]:
+    """A predicted scan's finding scores by (class, level) and disc scores by level."""
+    return ({(f["class"], f["level"]): f["score"] for f in scan["findings"]},
+            {d["level"]: d["score"] for d in scan["discs"]})
+
+
+def agreement(reference: dict, other: dict) -> dict:
+    """How far `other`'s predictions are from `reference`'s, scan by scan."""
+    finding_diff = disc_diff = 0.0
+    only_one = 0
+    levels_agree = True
+    for a, b in zip(reference["scans"], other["scans"]):
+        (fa, da), (fb, db) = keyed_scores(a), keyed_scores(b)
+        levels_agree &= [d["level"] for d in a["discs"]] == [d["level"] for d in b["discs"]]
+        only_one += len(fa.keys() ^ fb.keys()) + len(da.keys() ^ db.keys())
+        finding_diff = max([finding_diff] + [abs(fa[k] - fb[k]) for k in fa.keys() & fb.keys()])
+        disc_diff = max([disc_diff] + [abs(da[k] - db[k]) for k in da.keys() & db.keys()])
+    return {"max_finding_score_diff": finding_diff, "max_disc_score_diff": disc_diff,
+            "findings_or_discs_in_one_only": only_one, "level_names_identical": levels_agree}
+
+
+def batch_count(predictor: Predictor, scans: list, regions: list[str], batch_size: int) -> int:
+    """How many batches predict_entries forms of these scans at `batch_size`."""
+    items = list(zip(scans, regions))
+    return len(list(pooled_batches(items, lambda item: predictor.batch_key(*item), batch_size)))
+
+
+def measure_entries(predictor: Predictor, set_path: str, entries: list[dict], classes, batch_sizes) -> dict:
+    """predict_entries at each batch size in turn (a size may recur, to interleave runs under a varying load): wall
+    s per scan (after a warm-up of one batch), batches formed, and agreement with the first run's predictions; and
+    for scale, the s per scan of loading alone (which batching does not change)."""
+    start = time.perf_counter()
+    scans = [load_scan(image_path(set_path, e), view=e["view"], region=e["region"]) for e in entries]
+    regions = [e["region"] for e in entries]
+    out: dict = {"scans": len(entries), "load_s_per_scan": (time.perf_counter() - start) / len(entries), "runs": []}
+    reference = None
+    for size in batch_sizes:
+        predict_entries([predictor], set_path, entries[:size], classes, batch_size=size)
+        start = time.perf_counter()
+        predicted = predict_entries([predictor], set_path, entries, classes, batch_size=size)
+        row = {"batch_size": size, "wall_s_per_scan": (time.perf_counter() - start) / len(entries),
+               "batches": batch_count(predictor, scans, regions, size),
+               "discs": sum(len(s["discs"]) for s in predicted["scans"]),
+               "findings": sum(len(s["findings"]) for s in predicted["scans"])}
+        if reference is None:
+            reference = predicted
+        else:
+            row.update(agreement(reference, predicted))
+        out["runs"].append(row)
+    out["padded_pairs_of_different_shapes"] = padded_pairs(predictor, scans, regions)
+    return out
+
+
+def padded_pairs(predictor: Predictor, scans: list, regions: list[str]) -> dict:
+    """Consecutive pairs of scans of different padded finder shapes through `predict_batch` as one padded batch
+    (which predict_entries never forms), against each scan alone."""
+    pairs = [(n, n + 1) for n in range(0, len(scans) - 1, 2)
+             if predictor.batch_key(scans[n], regions[n]) != predictor.batch_key(scans[n + 1], regions[n + 1])]
+    alone, together = [], []
+    for pair in pairs:
+        together += predictor.predict_batch([scans[n] for n in pair], [regions[n] for n in pair])
+        alone += [predictor.predict(scans[n], regions[n]) for n in pair]
+    as_dataset = lambda predicted: {"scans": [{"findings": f, "discs": d} for f, d in predicted]}  # noqa: E731
+    return {"pairs": len(pairs), "discs": sum(len(d) for _, d in alone), "findings": sum(len(f) for f, _ in alone),
+            **agreement(as_dataset(alone), as_dataset(together))}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True)
@@ -91,9 +170,23 @@ def main(argv=None) -> int:
     parser.add_argument("--view", default="sagittal")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", help="time predict_entries at these batch sizes")
+    parser.add_argument("--split", help="only scans of this split")
+    parser.add_argument("--center", action="append", help="only scans of this centre (repeatable)")
+    parser.add_argument("--limit", type=int, help="at most this many scans")
+    parser.add_argument("--interleave", action="store_true", help="scans alternately by centre")
     args = parser.parse_args(argv)
     predictor = Predictor.from_run(args.run)
     data = load_dataset(args.set)
+    if args.batch_sizes:
+        entries = [s for s in data["scans"] if s["view"] == args.view and s["region"] == predictor.meta["region"]
+                   and (args.split is None or s["split"] == args.split)
+                   and (args.center is None or s["center"] in args.center)]
+        entries = (interleaved(entries) if args.interleave else entries)[: args.limit]
+        summary = {"torch_threads": torch.get_num_threads(), "run": args.run, "set": args.set, "view": args.view,
+                   **measure_entries(predictor, args.set, entries, data["classes"], args.batch_sizes)}
+        print(json.dumps(summary, indent=1))
+        return 0
     entries = [s for s in data["scans"] if s["view"] == args.view][: 2 * args.pairs]
     scans = [load_scan(image_path(args.set, e), view=e["view"], region=e["region"]) for e in entries]
     results = [measure_pair(predictor, scans[n:n + 2], entries[n]["region"], args.repeats)

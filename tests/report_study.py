@@ -73,6 +73,12 @@ class TruthPredictor:
         self.meta = {"config": {}, "classes": ["herniation", "bulge", "degenerated_disc", "stenosis", "disc"],
                      "view": view, "region": region, "threshold": 0.5, "preprocessing": {}, "spinedet_version": "test"}
 
+    def batch_key(self, scan, region=None):
+        return scan.view, region
+
+    def predict_batch(self, scans, regions):
+        return [self.predict(scan, region) for scan, region in zip(scans, regions)]
+
     def predict(self, scan, region=None):
         def det(entry, cls, score):
             box = entry["box_lps"]

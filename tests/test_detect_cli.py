@@ -35,6 +35,12 @@ class _RowPredictor:
                     self._det(scan, "bulge", "L1/L2", 0.3, [4.5, 18, 25.5, 7.5, 22, 30.5])]  # below threshold
         return findings, discs
 
+    def batch_key(self, scan, region=None):
+        return scan.view, region
+
+    def predict_batch(self, scans, regions):
+        return [self.predict(scan, region) for scan, region in zip(scans, regions)]
+
     @staticmethod
     def _det(scan, cls, level, score, box_voxel):
         return {"class": cls, "level": level, "score": score, "box_voxel": box_voxel,

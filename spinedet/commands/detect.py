@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--disc-threshold", type=float, default=0.0,
                    help="drop discs (and the findings at their levels) scoring below this (default 0: every disc the "
                    "level finder names)")
+    p.add_argument("--batch-size", type=int, default=2,
+                   help="scans of one view and shape predicted together (default 2; 1: one by one)")
     p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing outputs")
     p.set_defaults(func=run)
@@ -109,6 +111,8 @@ def run(args) -> int:
     thresholds = [_threshold(args, meta) for meta in metas]
     if not 0.0 <= args.disc_threshold <= 1.0:
         raise SpinedetError(f"--disc-threshold {args.disc_threshold} is not in [0, 1]")
+    if args.batch_size < 1:
+        raise SpinedetError(f"--batch-size {args.batch_size} is not a positive integer")
     made = next((p for p in reversed([args.out, *args.out.parents]) if not p.exists()), None)
     out_dir = require_empty_dir(args.out, args.overwrite)
     try:
@@ -119,9 +123,27 @@ def run(args) -> int:
         raise
 
 
-def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], out_dir: Path) -> int:
-    from spinedet.infer.predictor import predict_scan
+def _predicted_jobs(jobs: list[Job], predictors: list, thresholds: list[float], batch_size: int):
+    """(job index, job, scan, findings, discs, seconds of prediction) of every job, in batches of jobs with one
+    model set and batch key (`predict_scans`), each batch as soon as it fills."""
+    from spinedet.infer.predictor import batch_key, pooled_batches, predict_scans
 
+    def key(item):
+        _, job, scan = item
+        return tuple(job.models), batch_key([predictors[m] for m in job.models], scan, job.info["region"])
+
+    loaded = ((n, job, job.load()) for n, job in enumerate(jobs))
+    for batch in pooled_batches(loaded, key, batch_size):
+        models = batch[0][1].models
+        start = time.perf_counter()
+        predicted = predict_scans([predictors[m] for m in models], [scan for _, _, scan in batch],
+                                  [job.info["region"] for _, job, _ in batch], [thresholds[m] for m in models])
+        seconds = (time.perf_counter() - start) / len(batch)
+        for (n, job, scan), (findings, discs) in zip(batch, predicted):
+            yield n, job, scan, findings, discs, seconds
+
+
+def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], out_dir: Path) -> int:
     jobs, notes = _resolve_jobs(args.input, metas, out_dir)
     if args.input.suffix.lower() == ".json" and args.threshold is None:
         notes.append("findings under each checkpoint's threshold are left out; for complete fROC/PR curves in "
@@ -132,18 +154,14 @@ def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], 
     outputs = StudyOutputs(jobs)
     detect_seconds = 0.0
     try:
-        records, overlay_map = [], {}
-        for job in jobs:
-            scan = job.load()
-            start = time.perf_counter()
-            findings, discs = predict_scan([predictors[m] for m in job.models], scan, job.info["region"],
-                                           [thresholds[m] for m in job.models])
-            detect_seconds += time.perf_counter() - start
+        records, overlay_map = [None] * len(jobs), {}
+        for n, job, scan, findings, discs, seconds in _predicted_jobs(jobs, predictors, thresholds, args.batch_size):
+            detect_seconds += seconds
             findings, discs = _kept(findings, discs, args.disc_threshold)
             outputs.add(job, scan, findings, min(_operating(metas[m], thresholds[m]) for m in job.models))
             if not args.no_overlays:
                 _overlays(scan, job, findings, discs, staging, overlay_map)
-            records.append(F.scan_record(job.info, findings, discs))
+            records[n] = F.scan_record(job.info, findings, discs)
             print(_summary(job, findings, discs))
         classes = [c for meta in metas for c in meta["classes"] if c != F.DISC_CLASS]
         data = F.predictions_dataset(records, classes)

@@ -4,6 +4,7 @@ training all come through here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 from spinedet.data.dataset import image_path
 from spinedet.data.preprocess import prepare
 from spinedet.infer import findings as F
-from spinedet.infer.level_predictor import predict_levels
+from spinedet.infer.level_predictor import padded_finder_shape, predict_levels
 from spinedet.io import geometry
 from spinedet.io.load import load_scan
 from spinedet.io.scan import Scan
@@ -20,7 +21,7 @@ from spinedet.model.box_ops import normalised_to_voxel
 from spinedet.model.build import model_kind
 from spinedet.model.precision import prepare_model
 from spinedet.model.run import load_run
-from spinedet.progress import progress
+from spinedet.progress import progress_bar
 
 SCAN_INFO_KEYS = ("id", "patient", "center", "region", "view", "image", "split")
 
@@ -72,29 +73,49 @@ class Predictor:
         return cls(prepare_model(model, meta["config"], torch.device("cpu")), meta)
 
     def predict(self, scan: Scan, region: str | None = None) -> tuple[list[dict], list[dict]]:
-        """(findings, discs) of one scan, levels named as `region` (default the scan's, else the run's) counts
+        """(findings, discs) of one scan: `predict_batch` of one."""
+        return self.predict_batch([scan], [region])[0]
+
+    def predict_batch(self, scans: list[Scan], regions: list[str | None]) -> list[tuple[list[dict], list[dict]]]:
+        """(findings, discs) of each scan, levels named as its region (default the scan's, else the run's) counts
         them: findings at every score above the run's floor, discs as the model keeps them, zero-size boxes
-        dropped."""
-        region = region or scan.region or self.meta["region"]
+        dropped. The level design takes scans of one view and region as one batch (`predict_levels`); the DETR
+        head takes them one by one."""
+        regions = [region or scan.region or self.meta["region"] for scan, region in zip(scans, regions)]
         if self.kind == "levels":
-            findings, discs = predict_levels(self.model, self.meta, scan, region)
-        else:  # DETR: discs above the operating threshold name the levels by counting; class-wise NMS
-            detections = F.above_threshold(detr_detections(self.model, self.meta, scan, self.score_floor), 0.0,
-                                           float(self.meta.get("threshold", 0.5)))
-            findings, discs = F.postprocess([d for d in detections if F.has_extent(d)], region, F.NMS_IOU,
-                                            F.DISC_GAP_MM[region])
-        findings = [f for f in findings if f["score"] >= self.score_floor]
-        return [f for f in findings if F.has_extent(f)], [d for d in discs if F.has_extent(d)]
+            predicted = predict_levels(self.model, self.meta, scans, regions)
+        else:
+            predicted = [self._detr_predict(scan, region) for scan, region in zip(scans, regions)]
+        return [self._kept(findings, discs) for findings, discs in predicted]
+
+    def batch_key(self, scan: Scan, region: str | None) -> tuple:
+        """Scans of equal keys may share a batch: of one view and region, and for the level design of one padded
+        finder shape (`find_discs_batch` says why)."""
+        region = region or scan.region or self.meta["region"]
+        if self.kind != "levels":
+            return scan.view, region
+        return scan.view, region, padded_finder_shape(self.model, self.meta, scan, region)
+
+    def _detr_predict(self, scan: Scan, region: str) -> tuple[list[dict], list[dict]]:
+        """DETR: discs above the operating threshold name the levels by counting; class-wise NMS."""
+        detections = F.above_threshold(detr_detections(self.model, self.meta, scan, self.score_floor), 0.0,
+                                       float(self.meta.get("threshold", 0.5)))
+        return F.postprocess([d for d in detections if F.has_extent(d)], region, F.NMS_IOU, F.DISC_GAP_MM[region])
+
+    def _kept(self, findings: list[dict], discs: list[dict]) -> tuple[list[dict], list[dict]]:
+        """Findings at or above the run's floor with an extent, discs with an extent."""
+        findings = [f for f in findings if f["score"] >= self.score_floor and F.has_extent(f)]
+        return findings, [d for d in discs if F.has_extent(d)]
 
 
-def predict_scan(predictors: list[Predictor], scan: Scan, region: str | None = None,
+def best_of_runs(predicted: list[tuple[list[dict], list[dict]]],
                  thresholds: list[float] | None = None) -> tuple[list[dict], list[dict]]:
-    """(findings, discs) of several runs on one scan, each run's findings from its threshold on (default: all above
-    its floor): per (class, level) and per disc level the best-scoring one; findings best first, discs head to foot."""
+    """One scan's (findings, discs) from several runs' (findings, discs), each run's findings from its threshold on
+    (default: all): per (class, level) and per disc level the best-scoring one; findings best first, discs head to
+    foot."""
     best: dict = {}
     discs: dict = {}
-    for n, predictor in enumerate(predictors):
-        found, named = predictor.predict(scan, region)
+    for n, (found, named) in enumerate(predicted):
         for f in (f for f in found if thresholds is None or f["score"] >= thresholds[n]):
             key = (f["class"], f["level"]) if f["level"] is not None else (f["class"], id(f))
             if key not in best or f["score"] > best[key]["score"]:
@@ -107,14 +128,55 @@ def predict_scan(predictors: list[Predictor], scan: Scan, region: str | None = N
     return sorted(best.values(), key=lambda f: -f["score"]), ordered
 
 
-def predict_entries(predictors: list[Predictor], dataset_path: Path, entries: list[dict], data_classes,
-                    desc: str | None = None) -> dict:
-    """A predictions dataset over dataset entries (each scan named in its own region), every finding kept above
-    the runs' floors so that fROC and PR curves can be drawn."""
-    records = []
-    for entry in progress(entries, desc or "", disable=desc is None):
-        scan = load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"])
-        findings, discs = predict_scan(predictors, scan, entry["region"])
-        records.append(F.scan_record({k: entry[k] for k in SCAN_INFO_KEYS if k in entry}, findings, discs))
-    return F.predictions_dataset(records, data_classes)
+def predict_scans(predictors: list[Predictor], scans: list[Scan], regions: list[str | None],
+                  thresholds: list[float] | None = None) -> list[tuple[list[dict], list[dict]]]:
+    """(findings, discs) of several runs on each of `scans` (of one view and region: one batch per run), each run's
+    findings from its threshold on (default: all above its floor), the runs joined by `best_of_runs`."""
+    per_run = [predictor.predict_batch(scans, regions) for predictor in predictors]
+    return [best_of_runs([run[n] for run in per_run], thresholds) for n in range(len(scans))]
 
+
+def predict_scan(predictors: list[Predictor], scan: Scan, region: str | None = None,
+                 thresholds: list[float] | None = None) -> tuple[list[dict], list[dict]]:
+    """(findings, discs) of several runs on one scan: `predict_scans` of one."""
+    return predict_scans(predictors, [scan], [region], thresholds)[0]
+
+
+def batch_key(predictors: list[Predictor], scan: Scan, region: str | None) -> tuple:
+    """Scans of equal keys may share a batch through every run of `predictors`."""
+    return tuple(predictor.batch_key(scan, region) for predictor in predictors)
+
+
+def pooled_batches(items: Iterable, key: Callable, batch_size: int) -> Iterator[list]:
+    """`items` in batches of at most `batch_size` items of one `key(item)`, each yielded when full (items wait in
+    a pool per key for partners) and the unfilled ones at the end."""
+    if batch_size < 1:
+        raise ValueError(f"batch size {batch_size} is not a positive integer")
+    pools: dict = {}
+    for item in items:
+        pool = pools.setdefault(key(item), [])
+        pool.append(item)
+        if len(pool) == batch_size:
+            yield pools.pop(key(item))
+    yield from pools.values()
+
+
+def predict_entries(predictors: list[Predictor], dataset_path: Path, entries: list[dict], data_classes,
+                    desc: str | None = None, batch_size: int = 2) -> dict:
+    """A predictions dataset over dataset entries (each scan named in its own region, records in the entries'
+    order), every finding kept above the runs' floors so that fROC and PR curves can be drawn; scans go through the
+    models up to `batch_size` at a time, a batch only of scans of one `batch_key`."""
+    records: list[dict | None] = [None] * len(entries)
+    loaded = ((n, entry, load_scan(image_path(dataset_path, entry), view=entry["view"], region=entry["region"]))
+              for n, entry in enumerate(entries))
+    bar = progress_bar(len(entries), desc or "", unit="scan", disable=desc is None, leave=False)
+    try:
+        for batch in pooled_batches(loaded, lambda item: batch_key(predictors, item[2], item[1]["region"]),
+                                    batch_size):
+            predicted = predict_scans(predictors, [scan for _, _, scan in batch], [e["region"] for _, e, _ in batch])
+            for (n, entry, _), (findings, discs) in zip(batch, predicted):
+                records[n] = F.scan_record({k: entry[k] for k in SCAN_INFO_KEYS if k in entry}, findings, discs)
+            bar.update(len(batch))
+    finally:
+        bar.close()
+    return F.predictions_dataset(records, data_classes)

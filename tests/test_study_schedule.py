@@ -105,3 +105,13 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def index_error() -> None:
+    return [][0]
+
+
+def test_an_unexpected_error_keeps_the_worker_traceback():
+    with pytest.raises(IndexError) as raised:
+        run_jobs([Job("broken", index_error, ())], workers=2)
+    assert any("in study job broken" in note and "return [][0]" in note for note in raised.value.__notes__)

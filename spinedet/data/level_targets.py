@@ -100,6 +100,7 @@ def finder_targets(centres_input: np.ndarray, sizes_input: np.ndarray, levels: n
         g[tuple(peaks[n])] = 1.0
         owner[g > heatmap] = n
         heatmap = np.maximum(heatmap, g)
-    level_map = np.where((owner >= 0) & (heatmap >= level_min), np.asarray(levels, int)[np.maximum(owner, 0)], -1)
+    level_of_owner = np.append(np.asarray(levels, int), -1)  # owner -1 (no disc) -> level -1
+    level_map = np.where(heatmap >= level_min, level_of_owner[owner], -1)
     return FinderTargets(heatmap, peaks, centres - peaks, np.log(np.maximum(sizes, 0.5)), level_map,
                          np.where(level_map >= 0, heatmap, 0.0))

@@ -10,6 +10,7 @@ import os
 import queue
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Callable
 
@@ -78,7 +79,7 @@ def _run_in_processes(jobs: list[Job], workers: int) -> dict[str, object]:
             name, ok, value = message
             running.pop(name).join()
             if not ok:
-                raise value
+                raise value  # a SpinedetError stays one line; any other error carries the worker's traceback
             results[name] = value
     finally:
         for process in running.values():
@@ -115,6 +116,8 @@ def _work(job: Job, threads: int, parent_pid: int, messages) -> None:
     try:
         messages.put((job.name, True, job.call(*job.args)))
     except BaseException as error:  # noqa: BLE001  (sent to the study, which raises it)
+        if not isinstance(error, SpinedetError):
+            error.add_note(f"in study job {job.name}:\n{traceback.format_exc().rstrip()}")
         messages.put((job.name, False, error))
 
 

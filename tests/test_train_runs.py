@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from spinedet.cli import main
 from spinedet.data.dataset import validate as validate_dataset
@@ -39,6 +40,10 @@ def test_train_writes_a_loadable_run_and_predicts(tiny_cohort, micro, tmp_path):
     assert 0.0 <= meta["threshold"] <= 1.0 and "validation" in meta
     assert (tmp_path / "run" / "metrics.csv").read_text().count("\n") >= 3
     model, _ = load_run(tmp_path / "run")
+    # the run's model is the one at the schedule's end (validated there), whatever its validation CPM
+    assert meta["validation"]["step"] == meta["training"]["steps"]
+    final = load_file(tmp_path / "run" / "state" / "state.safetensors")
+    assert all(torch.equal(final[f"model.{k}"], v) for k, v in model.state_dict().items())
     scan_entry = json.loads(tiny_cohort.read_text())["scans"][0]
     scan = load_scan(tiny_cohort.parent / scan_entry["image"])
     floor = meta["config"]["train"]["score_floor"]

@@ -8,9 +8,7 @@ With --batch-sizes, instead: `predict_entries` (the study's and validation's pat
 scans of the view, wall seconds per scan at each batch size in turn after a warm-up (`1 2 1 2` interleaves the
 runs under a varying load), and how far each run's predictions are from the first run's (largest score difference
 per finding and per disc of one scan, class and level; findings or discs that only one has; whether every scan's
-level names agree); and the same agreement for consecutive pairs of scans of different padded finder shapes forced
-through one padded batch (which predict_entries never forms). --interleave orders the scans alternately by
-centre, so that pairs mix centres (and shapes).
+level names agree). --interleave orders the scans alternately by centre, so that pairs mix centres (and shapes).
 Usage: .venv/bin/python benchmarks/predict_batch.py --run RUN --set SET.json [--view sagittal] [--pairs 3]
        .venv/bin/python benchmarks/predict_batch.py --run RUN --set SET.json --view axial --batch-sizes 1 2
            [--split val] [--center C1] [--limit 16] [--interleave]
@@ -145,22 +143,7 @@ def measure_entries(predictor: Predictor, set_path: str, entries: list[dict], cl
         else:
             row.update(agreement(reference, predicted))
         out["runs"].append(row)
-    out["padded_pairs_of_different_shapes"] = padded_pairs(predictor, scans, regions)
     return out
-
-
-def padded_pairs(predictor: Predictor, scans: list, regions: list[str]) -> dict:
-    """Consecutive pairs of scans of different padded finder shapes through `predict_batch` as one padded batch
-    (which predict_entries never forms), against each scan alone."""
-    pairs = [(n, n + 1) for n in range(0, len(scans) - 1, 2)
-             if predictor.batch_key(scans[n], regions[n]) != predictor.batch_key(scans[n + 1], regions[n + 1])]
-    alone, together = [], []
-    for pair in pairs:
-        together += predictor.predict_batch([scans[n] for n in pair], [regions[n] for n in pair])
-        alone += [predictor.predict(scans[n], regions[n]) for n in pair]
-    as_dataset = lambda predicted: {"scans": [{"findings": f, "discs": d} for f, d in predicted]}  # noqa: E731
-    return {"pairs": len(pairs), "discs": sum(len(d) for _, d in alone), "findings": sum(len(f) for f, _ in alone),
-            **agreement(as_dataset(alone), as_dataset(together))}
 
 
 def main(argv=None) -> int:

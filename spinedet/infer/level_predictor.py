@@ -60,35 +60,20 @@ def padded_finder_shape(model, meta: dict, scan: Scan, region: str) -> tuple[int
     return tuple(int(n) for n in -(-coarse.astype(int) // stride) * stride)
 
 
-def zero_padded_batch(arrays: list[np.ndarray]) -> torch.Tensor:
-    """(B, 1, D, H, W): the arrays zero-padded at their far ends to the largest shape along each axis."""
-    shape = np.max([a.shape for a in arrays], axis=0)
-    return torch.from_numpy(np.stack([np.pad(a, [(0, int(s - n)) for s, n in zip(shape, a.shape)])
-                                      for a in arrays]))[:, None]
-
-
-def own_maps(out: dict, item: int, grid) -> dict:
-    """Batch item `item`'s finder maps (1, C, *grid), cut to its own output grid: peaks in the padding of a batch
-    are never candidates."""
-    return {name: maps[item:item + 1, :, :grid[0], :grid[1], :grid[2]] for name, maps in out.items()}
-
-
 def find_discs_batch(model, meta: dict, scans: list[Scan], regions: list[str]) -> list[list[dict]]:
-    """Named discs of each scan (scans of one view and region), through the finder as one batch zero-padded to one
-    shape, padded tokens masked and each scan's position grid its own (`LevelFinder.forward`). Scans of one padded
-    shape come out as they would alone, to float rounding. Scans of different shapes do not: the mask makes the
-    transformer exact, but near a scan's far border its convolutions' outputs spill into the padding and come back
-    through the next convolution, where alone the scan meets zero padding; measured on synthetic scans, this moved
-    finding scores by up to 0.96 and disc scores by up to 0.30 and changed level names (docs/benchmarks.md,
-    "Batched prediction (issue 13)"), so `Predictor.batch_key` batches only scans of one padded shape."""
+    """Named discs of each scan (scans of one view and region whose finder inputs have one shape), through the
+    finder as one batch: each comes out as it would alone, to float rounding. Scans of different shapes are not
+    batched: zero-padded to one shape, a scan's convolution features near its far border spill into the padding
+    and come back, which moved finding scores by up to 0.96 and changed level names even with the transformer's
+    padded tokens masked (docs/benchmarks.md, "Batched prediction (issue 13)"); `Predictor.batch_key` keeps them
+    apart."""
     inputs = [finder_input(model, meta, scan, region) for scan, region in zip(scans, regions)]
-    shapes = np.array([i.array.shape for i in inputs])
-    token_grids = None if len({tuple(s) for s in shapes}) == 1 else torch.from_numpy(
-        shapes // np.asarray(model.finder.total_stride))
-    out = model.finder(zero_padded_batch([i.array for i in inputs]), token_grids)
-    own_grids = shapes // np.asarray(model.finder.out_stride)
-    return [named_discs(disc_peaks(own_maps(out, n, own_grids[n]), model.finder.out_stride, PEAK_FLOOR, MAX_PEAKS),
-                        inputs[n].affine, scan, region) for n, (scan, region) in enumerate(zip(scans, regions))]
+    if len({i.array.shape for i in inputs}) > 1:
+        raise ValueError(f"finder inputs of different shapes cannot share a batch: {[i.array.shape for i in inputs]}")
+    out = model.finder(torch.from_numpy(np.stack([i.array for i in inputs]))[:, None])
+    return [named_discs(disc_peaks({name: maps[n:n + 1] for name, maps in out.items()}, model.finder.out_stride,
+                                   PEAK_FLOOR, MAX_PEAKS), inputs[n].affine, scan, region)
+            for n, (scan, region) in enumerate(zip(scans, regions))]
 
 
 def find_discs(model, meta: dict, scan: Scan, region: str) -> list[dict]:

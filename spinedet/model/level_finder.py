@@ -45,35 +45,20 @@ class LevelFinder(nn.Module):
         nn.init.constant_(self.heads["heatmap"].bias, HEATMAP_PRIOR_LOGIT)
         self.d_model = d_model
 
-    def forward(self, x: torch.Tensor, token_grids: torch.Tensor | None = None) -> dict:
-        """Maps of `x` (B, 1, D, H, W). `token_grids` (B, 3), for scans zero-padded at their far ends to one shape:
-        each scan's own token grid (its unpadded shape over `total_stride`); tokens beyond it are padding, which no
-        token attends to, and each scan's position grid is centred on its own tokens, as it would be alone."""
+    def forward(self, x: torch.Tensor) -> dict:
         stages = self.backbone.stage_outputs(x)
         deep = self.neck(stages[-1])
         batch, _, *grid = deep.shape
         tokens = deep.flatten(2).transpose(1, 2)
-        offsets = self._offsets_mm(batch, grid, token_grids, x.device)
-        pos = mm_grid_encoding(grid, self.token_step_mm, self.d_model, x.device, offset_mm=offsets)
+        pos = mm_grid_encoding(grid, self.token_step_mm, self.d_model, x.device, offset_mm=self._jitter(batch, x.device))
         pos = pos.to(tokens.dtype).expand(batch, -1, -1)
-        padding = None if token_grids is None else padding_mask(grid, token_grids.to(x.device))
         for layer in self.encoder:
-            tokens = layer(tokens, pos, padding)
+            tokens = layer(tokens, pos)
         deep = tokens.transpose(1, 2).reshape(batch, -1, *grid)
         fine = self.lateral(stages[self.out_stage - 1])
         fused = self.fuse(fine + F.interpolate(self.top(deep), size=fine.shape[2:], mode="trilinear",
                                                align_corners=False))
         return {name: head(fused) for name, head in self.heads.items()}
-
-    def _offsets_mm(self, batch: int, grid, token_grids: torch.Tensor | None, device) -> torch.Tensor | None:
-        """Per batch item (B, 3), how far (mm) its position grid moves: the training jitter, plus for a padded
-        scan half its padding, which puts the padded grid's encoding of its own tokens where its own grid has it."""
-        jitter = self._jitter(batch, device)
-        if token_grids is None:
-            return jitter
-        padding_tokens = torch.as_tensor(grid, device=device) - token_grids.to(device)
-        centring = padding_tokens.float() / 2 * torch.tensor(self.token_step_mm, device=device)
-        return centring if jitter is None else centring + jitter
 
     def _jitter(self, batch: int, device) -> torch.Tensor | None:
         """In training, a random shift (mm) of each window's position grid: where a token sits in the window then
@@ -81,13 +66,3 @@ class LevelFinder(nn.Module):
         if not (self.training and self.position_jitter_mm > 0):
             return None
         return (torch.rand(batch, 3, device=device) * 2 - 1) * self.position_jitter_mm
-
-
-def padding_mask(grid, token_grids: torch.Tensor) -> torch.Tensor:
-    """(B, d*h*w) True at the tokens of a (d, h, w) grid beyond each item's own token grid (B, 3) in its near
-    corner: the zero padding of a batch of scans of different shapes."""
-    axes = torch.meshgrid(*[torch.arange(n, device=token_grids.device) for n in grid], indexing="ij")
-    inside = torch.ones(len(token_grids), int(np.prod(grid)), dtype=torch.bool, device=token_grids.device)
-    for axis, index in enumerate(axes):
-        inside &= index.flatten()[None] < token_grids[:, axis, None]
-    return ~inside

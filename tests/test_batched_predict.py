@@ -124,3 +124,18 @@ def test_detect_on_a_dataset_writes_the_same_findings_at_any_batch_size(tiny_coh
         written.append(json.loads((out / "findings.json").read_text()))
     assert sum(len(s["findings"]) for s in written[0]["scans"]) > 0
     _assert_agree(*written)
+
+
+def test_pooled_batches_hold_few_items_however_many_keys():
+    loaded: list[int] = []
+
+    def load():
+        for n in range(100):
+            loaded.append(n)
+            yield n
+
+    given = 0
+    for batch in pooled_batches(load(), key=lambda n: n % 50, batch_size=2, max_waiting=4):
+        given += len(batch)
+        assert len(loaded) - given <= 4 and len({n % 50 for n in batch}) == 1
+    assert given == 100

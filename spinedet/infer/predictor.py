@@ -147,9 +147,10 @@ def batch_key(predictors: list[Predictor], scan: Scan, region: str | None) -> tu
     return tuple(predictor.batch_key(scan, region) for predictor in predictors)
 
 
-def pooled_batches(items: Iterable, key: Callable, batch_size: int) -> Iterator[list]:
+def pooled_batches(items: Iterable, key: Callable, batch_size: int, max_waiting: int = 16) -> Iterator[list]:
     """`items` in batches of at most `batch_size` items of one `key(item)`, each yielded when full (items wait in
-    a pool per key for partners) and the unfilled ones at the end."""
+    a pool per key for partners); when more than `max_waiting` items wait (scans of many shapes), the oldest pool
+    goes as it is, so that a long dataset never holds more than that many loaded scans; the rest at the end."""
     if batch_size < 1:
         raise ValueError(f"batch size {batch_size} is not a positive integer")
     pools: dict = {}
@@ -158,6 +159,8 @@ def pooled_batches(items: Iterable, key: Callable, batch_size: int) -> Iterator[
         pool.append(item)
         if len(pool) == batch_size:
             yield pools.pop(key(item))
+        elif sum(map(len, pools.values())) > max_waiting:
+            yield pools.pop(next(iter(pools)))
     yield from pools.values()
 
 

@@ -1,5 +1,5 @@
 """The level finder's dense targets: each disc's peak region carries its level, and a training window that holds no
-disc (a field of view cut, a window placed off the spine) is all background."""
+disc (a field of view cut, a window placed off the spine) is all background; how often a window's view is cut."""
 
 import numpy as np
 
@@ -20,3 +20,14 @@ def test_each_discs_peak_region_carries_its_level():
     assert t.peaks.tolist() == [[2, 2, 2], [2, 6, 2]] and t.heatmap[2, 2, 2] == t.heatmap[2, 6, 2] == 1.0
     assert t.level_map[2, 2, 2] == 17 and t.level_map[2, 6, 2] == 18
     assert t.level_map[0, 4, 7] == -1 and t.level_weight[0, 4, 7] == 0.0  # far from both: no level target
+
+
+def test_the_field_of_view_cut_is_set_per_view_or_for_all():
+    from spinedet.train.config import load_config
+    from spinedet.train.level_task import LevelTask, view_value
+
+    classes = ["herniation", "bulge", "degenerated_disc", "stenosis", "disc"]
+    small = load_config("small")
+    assert LevelTask(small, classes, "lumbar", "axial").fov_cut == 1.0  # short axial stacks: always cut
+    assert LevelTask(small, classes, "cervical", "sagittal").fov_cut == 0.5
+    assert view_value(0.3, "axial") == view_value({"axial": 0.3}, "axial") == 0.3

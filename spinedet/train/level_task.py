@@ -42,6 +42,7 @@ class LevelTask:
         self.pool: list[LevelItem] = []
         self.train = config["train"]
         self.randomised = self.train.get("randomise", {})  # domain randomisation effects (spinedet.data.randomise)
+        self.fov_cut = view_value(self.train.get("fov_cut", 0.0), view)  # share of finder windows with a cut view
         self.classes = [c for c in classes if c != DISC_CLASS]
         self.grade_counts = grade_counts(self.classes) if config["judge"].get("grade_head", False) else None
         self.view = view
@@ -70,7 +71,7 @@ class LevelTask:
         augment = bool(self.train["augment"]) and rng is not None
         windows, finder_targets = finder_batch([(it.coarse, it.coarse_affine, it.truth) for it in items],
                                                self.section["finder"], self.view, model_out_stride(model), rng,
-                                               augment, float(self.train.get("fov_cut", 0.0)),
+                                               augment, self.fov_cut,
                                                self.randomised)
         if self.scans_per_step and self.index is not None and len(self.index.with_discs) and rng is not None:
             draws = self.index.draw(int(self.scans_per_step), rng, self.focus_p)
@@ -91,6 +92,11 @@ class LevelTask:
                                           self.section["crop"]["shape"], weights, self.grade_counts)
             total, parts = total + j_total, {**parts, **j_parts}
         return total, parts
+
+
+def view_value(setting, view: str) -> float:
+    """A training setting given as one number for every view or as {view: number}."""
+    return float(setting[view] if isinstance(setting, dict) else setting)
 
 
 def model_out_stride(model: torch.nn.Module):

@@ -28,12 +28,16 @@ def normalise(array: np.ndarray) -> np.ndarray:
     return ((array - low) / max(float(high - low), 1e-6)).astype(np.float32)
 
 
+def resampled_shape(shape, spacing_mm, target_spacing_mm) -> np.ndarray:
+    """The shape `resample` gives a volume of `shape` at `spacing_mm` (at least one voxel per axis)."""
+    target = np.asarray(target_spacing_mm, float)
+    return np.maximum(1, np.round(np.asarray(shape) * np.asarray(spacing_mm, float) / target)).astype(int)
+
+
 def resample(array: np.ndarray, spacing_mm, target_spacing_mm) -> tuple[np.ndarray, np.ndarray]:
     """Trilinear resampling to the target spacing (Gaussian anti-aliasing where it shrinks), and the factor
     per axis (input voxels per output voxel): output voxel o is centred on input index (o + 0.5) * f - 0.5."""
-    spacing_mm = np.asarray(spacing_mm, float)
-    target = np.asarray(target_spacing_mm, float)
-    out_shape = np.maximum(1, np.round(np.asarray(array.shape) * spacing_mm / target)).astype(int)
+    out_shape = resampled_shape(array.shape, spacing_mm, target_spacing_mm)
     factor = np.asarray(array.shape) / out_shape
     sigma = np.where(factor > 1, 0.4 * factor, 0.0)
     smoothed = gaussian_filter(array, sigma) if sigma.any() else array

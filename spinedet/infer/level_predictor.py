@@ -12,7 +12,7 @@ from spinedet.data.crops import boxes_through
 from spinedet.data.grades import GRADES
 from spinedet.data.level_crops import CropVolume, DiscCrops, disc_crops, resampled_affine
 from spinedet.data.levels import ALL_LEVELS
-from spinedet.data.preprocess import normalise, resample
+from spinedet.data.preprocess import normalise, resample, resampled_shape
 from spinedet.infer.disc_peaks import DiscCandidates, disc_peaks
 from spinedet.infer.level_names import assign_levels, region_levels
 from spinedet.io import geometry
@@ -31,10 +31,14 @@ def input_section(meta: dict, region: str, view: str) -> dict:
     return sections.get(region, sections[meta["region"]])[view]
 
 
+def padded_shape(shape, multiple) -> tuple[int, ...]:
+    """`shape` rounded up to a multiple of `multiple` voxels along each axis."""
+    return tuple(int(n) for n in -(-np.asarray(shape) // np.asarray(multiple)) * np.asarray(multiple))
+
+
 def padded(array: np.ndarray, multiple) -> np.ndarray:
     """`array` zero-padded at its far ends to a multiple of `multiple` voxels along each axis."""
-    target = -(-np.asarray(array.shape) // np.asarray(multiple)) * np.asarray(multiple)
-    return np.pad(array, [(0, int(t - n)) for t, n in zip(target, array.shape)])
+    return np.pad(array, [(0, t - n) for t, n in zip(padded_shape(array.shape, multiple), array.shape)])
 
 
 @dataclass
@@ -53,11 +57,9 @@ def finder_input(model, meta: dict, scan: Scan, region: str) -> FinderInput:
 
 
 def padded_finder_shape(model, meta: dict, scan: Scan, region: str) -> tuple[int, ...]:
-    """The shape of `finder_input`'s array, from the scan's shape and spacing alone (rounded as `resample` rounds)."""
-    spacing_mm = np.asarray(input_section(meta, region, scan.view)["finder"]["spacing_mm"], float)
-    coarse = np.maximum(1, np.round(np.asarray(scan.array.shape) * np.asarray(scan.spacing_mm) / spacing_mm))
-    stride = np.asarray(model.finder.total_stride)
-    return tuple(int(n) for n in -(-coarse.astype(int) // stride) * stride)
+    """The shape of `finder_input`'s array, from the scan's shape and spacing alone."""
+    spacing_mm = input_section(meta, region, scan.view)["finder"]["spacing_mm"]
+    return padded_shape(resampled_shape(scan.array.shape, scan.spacing_mm, spacing_mm), model.finder.total_stride)
 
 
 def find_discs_batch(model, meta: dict, scans: list[Scan], regions: list[str]) -> list[list[dict]]:

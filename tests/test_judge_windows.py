@@ -8,8 +8,12 @@ from spinedet.data.level_crops import CropVolume, crop_affines
 from spinedet.data.level_targets import LevelTruth
 from spinedet.io.geometry import CANONICAL_DIRECTIONS_LPS
 from spinedet.train.level_batches import FindingIndex
+from model_configs import micro_config
+from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES
+from spinedet.model.build import build_model
 from spinedet.train.loop import clip_groups
 
+CLASSES = [*DISEASE_CLASSES, DISC_CLASS]
 CROP = {"spacing_mm": [3.5, 1.25, 1.25], "shape": [8, 20, 24], "offset_mm": [0.0, 7.0]}
 
 
@@ -74,16 +78,16 @@ def test_finding_index_ignores_unlabelled_pairs():
     assert all(disc is None for _, disc in index.draw(50, np.random.default_rng(2), focus_p=1.0))
 
 
-class _TwoParts(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.finder, self.judge = torch.nn.Linear(3, 2), torch.nn.Linear(2, 1)
-
-
-def test_clip_groups_clip_the_finder_and_the_judge_apart():
-    model = _TwoParts()
-    model.judge.bias.requires_grad_(False)
-    groups = clip_groups(model)
-    assert [len(g) for g in groups] == [2, 1]
-    assert groups[1][0] is model.judge.weight
+def test_clip_groups_clip_the_finder_the_judge_and_the_grade_head_apart():
+    config = micro_config()
+    config["judge"]["grade_head"] = True
+    model = build_model(config, CLASSES, "lumbar", "sagittal")
+    model.judge.presence.bias.requires_grad_(False)
+    finder, judge, grade = clip_groups(model)
+    assert [id(p) for p in finder] == [id(p) for p in model.finder.parameters()]
+    assert [id(p) for p in grade] == [id(p) for p in model.judge.grade_parameters()] and grade
+    assert {id(p) for p in judge} == ({id(p) for p in model.judge.parameters()} - {id(p) for p in grade}
+                                      - {id(model.judge.presence.bias)})
+    config["judge"]["grade_head"] = False
+    assert len(clip_groups(build_model(config, CLASSES, "lumbar", "sagittal"))) == 2
     assert [len(g) for g in clip_groups(torch.nn.Linear(3, 2))] == [2]

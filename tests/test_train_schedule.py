@@ -12,7 +12,8 @@ def test_a_small_training_set_gets_the_minimum_steps_and_a_large_one_its_epochs(
     assert config_epochs({"epochs": 12}, steps_per_epoch=1) == 12  # no minimum in the config
 
 
-def test_the_small_config_gives_the_quick_studys_lumbar_set_1080_steps_and_its_cervical_set_288():
+def test_the_small_config_gives_the_quick_studys_lumbar_set_1080_steps_and_its_cervical_set_486():
     train = load_config("small")["train"]
     assert config_epochs(train, steps_per_epoch=60) * 60 == 1080  # 240 C1 patients in batches of 4
-    assert config_epochs(train, steps_per_epoch=12) * 12 == 288  # 45 C4 training patients: train.min_steps
+    assert config_epochs(train, steps_per_epoch=27) * 27 == 486  # 105 C4 training patients (140 less validation)
+    assert config_epochs(train, steps_per_epoch=12) * 12 == 288  # 45 (the tiny study's scale): train.min_steps

@@ -57,6 +57,12 @@ class LevelJudge(nn.Module):
             self.grade_score = mlp(decoder_width + d_model, d_model, 1, 2)
             self.grade_thresholds = CumulativeThresholds(grade_counts)
 
+    def grade_parameters(self) -> list[nn.Parameter]:
+        """The grade head's parameters (none without one)."""
+        if self.grade_counts is None:
+            return []
+        return [*self.grade_score.parameters(), *self.grade_thresholds.parameters()]
+
     def forward(self, crops: torch.Tensor, levels: torch.Tensor, valid: torch.Tensor) -> dict:
         """`crops` (B, K, D, H, W), `levels` (B, K) indices into ALL_LEVELS, `valid` (B, K) False for padding."""
         batch, k = crops.shape[:2]

@@ -100,10 +100,15 @@ def _freeze(model: torch.nn.Module, n_stages: int) -> None:
 
 
 def clip_groups(model: torch.nn.Module) -> list[list[torch.nn.Parameter]]:
-    """Trainable parameters by part: the level design's finder and judge apart (one norm over both let the finder's
-    large early gradients shrink every judge step), any other model as one group."""
-    parts = [model.finder, model.judge] if hasattr(model, "finder") and hasattr(model, "judge") else [model]
-    return [[p for p in part.parameters() if p.requires_grad] for part in parts]
+    """Trainable parameters by part: the level design's finder, judge and grade head apart (one norm over finder and
+    judge let the finder's large early gradients shrink every judge step; the grade head's gradient must not scale
+    the judge's), any other model as one group."""
+    if not (hasattr(model, "finder") and hasattr(model, "judge")):
+        return [[p for p in model.parameters() if p.requires_grad]]
+    grade = model.judge.grade_parameters()
+    graded = {id(p) for p in grade}
+    groups = [list(model.finder.parameters()), [p for p in model.judge.parameters() if id(p) not in graded], grade]
+    return [[p for p in group if p.requires_grad] for group in groups if group]
 
 
 def config_epochs(tcfg: dict, steps_per_epoch: int) -> int:
@@ -166,6 +171,7 @@ def open_session(req: TrainRequest) -> Session:
     model = build_model(cfg, classes, req.region, req.view)
     n_init = _init_from(model, req.init, tuple(req.config["train"].get("init_skip", ()))) if req.init else 0
     _freeze(model, req.freeze)
+    torch.manual_seed(req.seed)  # training's own random draws (the finder's position jitter) whatever building drew
     if world > 1 and device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over every rank's crops
     model = prepare_model(model, cfg, device)

@@ -106,8 +106,8 @@ def test_a_run_with_the_head_grades_every_graded_class(tmp_path):
     assert all(f["grade"] == f["sagittal"]["grade"] for f in joined if "grade" in f)
 
 
-def test_the_shipping_configs_have_no_grade_head():
-    assert all(load_config(name)["judge"]["grade_head"] is False for name in ("small", "paper"))
+def test_the_shipping_configs_grade():
+    assert all(load_config(name)["judge"]["grade_head"] is True for name in ("small", "paper"))
 
 
 def test_overlay_labels_show_a_predicted_grade_with_its_probability_and_a_truth_grade_alone():

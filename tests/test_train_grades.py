@@ -3,7 +3,8 @@ sagittal scans of a 24-patient synthetic cohort, grades the findings it was trai
 (where training put its crops) better than chance: herniation protrusion against extrusion with quadratic weighted
 kappa >= 0.6, where a constant or a random grade scores 0 in expectation (measured 0.73, 2026-12-03; the same
 training graded the degenerated discs at kappa 0.33 and its 3 stenoses, all severe, wrong: the head learns the most
-visible grade first)."""
+visible grade first). And grading costs detection nothing: with the head, every other weight trains bit for bit as
+without it."""
 
 import json
 
@@ -17,7 +18,7 @@ from spinedet.data.dataset import read_json
 from spinedet.data.grades import GRADES
 from spinedet.eval.grade_metrics import quadratic_kappa
 from spinedet.model.ordinal import grade_probabilities
-from spinedet.model.run import load_run
+from spinedet.model.run import load_run, load_weights
 from spinedet.synth import generate
 from spinedet.train.level_batches import judge_batch
 from spinedet.train.level_task import LevelTask
@@ -71,3 +72,25 @@ def test_grades_are_learned_above_chance(graded_run):
     assert sorted(np.bincount(truth, minlength=2)) == [2, 7]  # the cohort is what the margin was stated for
     kappa = quadratic_kappa(truth, predicted, 2)
     assert kappa is not None and kappa >= MIN_KAPPA, (kappa, rows)
+
+
+def _trained(tiny_cohort, folder, grade_head: bool) -> dict:
+    """The weights of the micro config after 4 steps on the tiny cohort's lumbar sagittal scans."""
+    config = micro_config()
+    config["judge"]["grade_head"] = grade_head
+    config["train"].update(val_every=10**6)
+    (folder / "config.json").write_text(json.dumps(config))
+    assert main(["train", str(tiny_cohort), "--view", "sagittal", "--region", "lumbar", "--config",
+                 str(folder / "config.json"), "--out", str(folder / "run"), "--epochs", "4"]) == 0
+    return load_weights(folder / "run")
+
+
+def test_the_grade_head_leaves_every_detection_weight_as_it_trains_without_it(tiny_cohort, tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "graded").mkdir()
+    plain = _trained(tiny_cohort, tmp_path / "plain", False)
+    graded = _trained(tiny_cohort, tmp_path / "graded", True)
+    grade_names = set(graded) - set(plain)
+    assert grade_names and all(".grade_" in name for name in grade_names)
+    for name, tensor in plain.items():
+        assert torch.equal(tensor, graded[name]), name

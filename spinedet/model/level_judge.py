@@ -4,7 +4,8 @@ segmentation, which teaches a small lesion far faster than one label per crop). 
 mask maxima, with its level, become one token; a transformer over the tokens of all crops of a scan gives every level
 the context of the others. Per (level, class): a presence logit from that token, and a box in the crop located by
 the class mask (soft-argmax) plus a regressed offset and size; with `grade_counts`, also the finding's grade as
-cumulative ordinal logits (model/ordinal.py) from the same features as the box."""
+cumulative ordinal logits (model/ordinal.py) from the same features as the box, detached: the grade loss trains the
+grade head alone, so grading cannot cost detection (trained jointly, it cost 0.01-0.07 F1; docs/model.md)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,6 @@ class LevelJudge(nn.Module):
         out = {"logits": logits, "boxes": boxes.reshape(batch, k, self.num_classes, 6),
                "masks": masks.reshape(batch, k, self.num_classes, *masks.shape[2:])}
         if self.grade_counts is not None:
-            grade_logits = self.grade_thresholds(self.grade_score(per_class)[..., 0])  # (BK, C, T)
+            grade_logits = self.grade_thresholds(self.grade_score(per_class.detach())[..., 0])  # (BK, C, T)
             out["grade_logits"] = grade_logits.reshape(batch, k, self.num_classes, -1)
         return out

@@ -1,7 +1,9 @@
 """Judge training windows: runs of neighbouring discs that hold a chosen finding, their crops oriented as a whole
-scan's are, class-balanced draws of findings, and gradient clipping per part of the level design."""
+scan's are, class-balanced draws of findings, gradient clipping per part of the level design and the grade head's
+learning rate."""
 
 import numpy as np
+import pytest
 import torch
 
 from spinedet.data.level_crops import CropVolume, crop_affines
@@ -11,7 +13,7 @@ from spinedet.train.level_batches import FindingIndex
 from model_configs import micro_config
 from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES
 from spinedet.model.build import build_model
-from spinedet.train.loop import clip_groups
+from spinedet.train.loop import clip_groups, lr_groups
 
 CLASSES = [*DISEASE_CLASSES, DISC_CLASS]
 CROP = {"spacing_mm": [3.5, 1.25, 1.25], "shape": [8, 20, 24], "offset_mm": [0.0, 7.0]}
@@ -91,3 +93,15 @@ def test_clip_groups_clip_the_finder_the_judge_and_the_grade_head_apart():
     config["judge"]["grade_head"] = False
     assert len(clip_groups(build_model(config, CLASSES, "lumbar", "sagittal"))) == 2
     assert [len(g) for g in clip_groups(torch.nn.Linear(3, 2))] == [2]
+
+
+def test_the_grade_head_learns_at_its_own_rate():
+    config = micro_config(lr=0.002, grade_lr_scale=10.0)
+    config["judge"]["grade_head"] = True
+    model = build_model(config, CLASSES, "lumbar", "sagittal")
+    rest, grade = lr_groups(model, config["train"])
+    assert "lr" not in rest and grade["lr"] == pytest.approx(0.02)
+    assert [id(p) for p in grade["params"]] == [id(p) for p in model.judge.grade_parameters()]
+    assert len(rest["params"]) + len(grade["params"]) == len(list(model.parameters()))
+    config["judge"]["grade_head"] = False
+    assert len(lr_groups(build_model(config, CLASSES, "lumbar", "sagittal"), config["train"])) == 1

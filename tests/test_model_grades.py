@@ -38,6 +38,13 @@ def test_grade_probabilities_are_ordered_and_sum_to_one():
             assert torch.allclose(p.sum(-1), torch.ones(500))
 
 
+def test_untrained_thresholds_give_every_grade_the_same_probability():
+    logits = CumulativeThresholds([2, 0, 3, 5])(torch.zeros(1, 4))[0]
+    for c, count in enumerate([2, 0, 3, 5]):
+        if count:
+            assert torch.allclose(grade_probabilities(logits[c], count), torch.full((count,), 1 / count), atol=1e-6)
+
+
 def test_ordinal_loss_is_the_summed_threshold_bce():
     logits = torch.tensor([[0.3, -1.2], [2.0, 0.5], [-0.7, 0.0]])
     grades = torch.tensor([0, 2, 1])

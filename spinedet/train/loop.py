@@ -111,6 +111,15 @@ def clip_groups(model: torch.nn.Module) -> list[list[torch.nn.Parameter]]:
     return [[p for p in group if p.requires_grad] for group in groups if group]
 
 
+def lr_groups(model: torch.nn.Module, tcfg: dict) -> list[dict]:
+    """The optimiser's parameter groups: the grade head learns at `train.grade_lr_scale` times the rate of the rest."""
+    grade = model.judge.grade_parameters() if hasattr(model, "judge") else []
+    graded = {id(p) for p in grade}
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in graded]
+    scaled = [{"params": grade, "lr": tcfg["lr"] * float(tcfg.get("grade_lr_scale", 1.0))}] if grade else []
+    return [{"params": rest}, *scaled]
+
+
 def config_epochs(tcfg: dict, steps_per_epoch: int) -> int:
     """The config's epochs, raised where a small training set would get fewer than `train.min_steps` steps."""
     return max(int(tcfg["epochs"]), -(-int(tcfg.get("min_steps", 0)) // steps_per_epoch))
@@ -179,8 +188,7 @@ def open_session(req: TrainRequest) -> Session:
     epochs = req.epochs if req.epochs is not None else config_epochs(tcfg, steps_per_epoch)
     total_steps = epochs * steps_per_epoch  # the schedule's length; --max-steps only stops early
     params = clip_groups(model)
-    optimizer = torch.optim.AdamW([p for group in params for p in group], lr=tcfg["lr"],
-                                  weight_decay=tcfg["weight_decay"])
+    optimizer = torch.optim.AdamW(lr_groups(model, tcfg), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps, tcfg["warmup_frac"]))
     ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     session = Session(req, rank, world, device, task, items, val_entries, model, ddp, params, optimizer, scheduler,

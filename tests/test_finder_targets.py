@@ -30,4 +30,27 @@ def test_the_field_of_view_cut_is_set_per_view_or_for_all():
     small = load_config("small")
     assert LevelTask(small, classes, "lumbar", "axial").fov_cut == 1.0  # short axial stacks: always cut
     assert LevelTask(small, classes, "cervical", "sagittal").fov_cut == 0.5
+    assert LevelTask(small, classes, "lumbar", "axial").cut_moves  # measured to help axial, not sagittal
+    assert not LevelTask(small, classes, "lumbar", "sagittal").cut_moves
     assert view_value(0.3, "axial") == view_value({"axial": 0.3}, "axial") == 0.3
+
+
+def test_what_a_cut_leaves_moves_with_its_discs():
+    from spinedet.train.level_batches import finder_window
+
+    volume = np.zeros((26, 4, 4), np.float32)  # an axial volume (superior axis first) shorter than its window
+    disc_rows = np.array([6, 15, 23])
+    volume[disc_rows] = np.array([1.0, 2.0, 3.0])[:, None, None]  # each disc's plane marked with its own value
+    rng = np.random.default_rng(0)
+    tops = set()
+    for _ in range(200):
+        array, start, keep = finder_window(volume, (32, 4, 4), "axial", rng, 1.0, cut_moves=True)
+        rows = disc_rows - start[0]
+        for value, row in zip((1.0, 2.0, 3.0), rows):
+            in_view = 0 <= row < 32 and keep[row]
+            assert (array == value).any() == in_view
+            if in_view:
+                assert (array[row] == value).all()  # the target row is where the disc's plane went
+        assert (array[~keep] == 0).all()
+        tops.add(int(np.flatnonzero(keep)[0]))
+    assert len(tops) > 10  # the kept rows start anywhere in the window, not only where the cut left them

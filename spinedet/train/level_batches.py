@@ -84,13 +84,15 @@ class FindingIndex:
         return draws
 
 
-def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator | None, fov_cut: float = 0.0
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator | None, fov_cut: float = 0.0,
+                  cut_moves: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A `shape` window of a coarse volume: (array, start index in the volume, kept mask along the superior axis).
 
     Centred, or with `rng` placed anywhere that keeps the volume's centre inside; with probability `fov_cut` a
     band of up to 40% of the window at its head or foot end (or both) is blanked, as a shorter field of view
-    would show the spine (the mask says which rows of that axis remain)."""
+    would show the spine (the mask says which rows of that axis remain). With `cut_moves`, what a cut leaves then
+    moves to a random place along that axis, so that blank rows above or below say nothing of which end was cut
+    (a short axial stack padded at both ends is not a scan whose upper discs were cut away)."""
     shape = np.asarray(shape)
     size = np.asarray(coarse.shape)
     start = (size - shape) // 2
@@ -110,19 +112,25 @@ def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator
         index = [slice(None)] * 3
         index[axis] = ~keep
         array[tuple(index)] = 0.0
+        if cut_moves and keep.any():
+            first, stop = np.flatnonzero(keep)[[0, -1]] + [0, 1]
+            shift = int(rng.integers(-first, n - stop + 1))
+            array, keep = np.roll(array, shift, axis), np.roll(keep, shift)  # only blank rows wrap round
+            start = start.copy()
+            start[axis] -= shift
     return array, start, keep
 
 
 def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_input: dict, view: str,
                  out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0,
-                 randomised: dict | None = None) -> tuple[torch.Tensor, list[FinderTargets]]:
+                 randomised: dict | None = None, cut_moves: bool = False) -> tuple[torch.Tensor, list[FinderTargets]]:
     """(windows (B, 1, D, H, W), targets) for scans given as (coarse volume, coarse voxel -> LPS affine, truth);
     augmented, each window also gets the domain randomisation `randomised` (spinedet.data.randomise)."""
     shape = np.asarray(finder_input["shape"])
     grid = -(-shape // np.asarray(out_stride))
     windows, targets = [], []
     for coarse, coarse_affine, truth in items:
-        array, start, keep = finder_window(coarse, shape, view, rng if augment else None, fov_cut)
+        array, start, keep = finder_window(coarse, shape, view, rng if augment else None, fov_cut, cut_moves)
         inv = np.linalg.inv(coarse_affine)
         centres = truth.centres_lps @ inv[:3, :3].T + inv[:3, 3] - start
         sizes = np.array([box_world_to_voxel(b, coarse_affine)[3:] - box_world_to_voxel(b, coarse_affine)[:3]

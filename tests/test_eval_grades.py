@@ -141,3 +141,26 @@ def test_evaluate_writes_the_grade_table(tmp_path):
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Grades on matched levels" in report
     assert "| all | stenosis | 2 | none < mild < moderate < severe | 1.000" in report
+
+
+def test_kappa_among_found_findings_sees_a_constant_grade():
+    """Every lesion found and called the middle grade: high kappa on the level scale (none counts), 0 among found
+    findings; on random cases it equals scikit-learn's on the levels where both grades are above none."""
+    from spinedet.eval.grade_metrics import class_grade_metrics
+    from spinedet.eval.grade_pairs import GradePairs
+
+    def pairs(truth, predicted):
+        truth, predicted = np.array(truth), np.array(predicted)
+        scale = ("none", "III", "IV", "V")
+        return GradePairs("degenerated_disc", scale, truth, predicted, np.full((len(truth), 4), 0.25),
+                          np.zeros(len(truth), int), ["p"])
+
+    m = class_grade_metrics(pairs([0] * 20 + [1, 2, 3] * 3, [0] * 20 + [2] * 9), 0, 0)
+    assert m["kappa"] > 0.8 and m["n_found"] == 9 and m["kappa_found"] == pytest.approx(0.0)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        truth, predicted = rng.integers(0, 4, 40), rng.integers(0, 4, 40)
+        found = (truth > 0) & (predicted > 0)
+        m = class_grade_metrics(pairs(truth, predicted), 0, 0)
+        theirs = cohen_kappa_score(truth[found], predicted[found], labels=[1, 2, 3], weights="quadratic")
+        assert m["n_found"] == found.sum() and m["kappa_found"] == pytest.approx(theirs)

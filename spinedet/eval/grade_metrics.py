@@ -61,13 +61,17 @@ def kappa_ci(pairs: GradePairs, n_resamples: int, seed: int) -> list[float] | No
 
 
 def class_grade_metrics(pairs: GradePairs, bootstrap: int, seed: int) -> dict:
-    """Levels, scale, confusion matrix, kappa (and its CI) of one class, and its RSNA log loss where on that scale."""
+    """Levels, scale, confusion matrix, kappa (and its CI) of one class, the kappa among found findings, and its RSNA
+    log loss where on that scale."""
     size = len(pairs.scale)
+    found = (pairs.truth > 0) & (pairs.predicted > 0)
     result = {
         "n_levels": int(len(pairs.truth)),
         "scale": list(pairs.scale),
         "confusion": confusion(pairs.truth, pairs.predicted, size).tolist(),
         "kappa": quadratic_kappa(pairs.truth, pairs.predicted, size),
+        "n_found": int(found.sum()),
+        "kappa_found": quadratic_kappa(pairs.truth[found] - 1, pairs.predicted[found] - 1, size - 1),
     }
     if bootstrap:
         result["kappa_ci"] = kappa_ci(pairs, bootstrap, seed)

@@ -23,17 +23,20 @@ def _row(label: str, m: dict) -> str:
 
 
 def grade_rows(label: str, grades: dict) -> list[str]:
-    """Rows of the grade table for one group: per class levels, kappa [CI], RSNA log loss, confusion matrix."""
+    """Rows of the grade table for one group: per class levels, kappa [CI], kappa among found findings, RSNA log loss,
+    confusion matrix."""
     rows = []
     for name, m in grades.items():
         confusion = "; ".join(f"{g}: " + " ".join(str(n) for n in row) for g, row in zip(m["scale"], m["confusion"]))
         rows.append(f"| {label} | {name} | {m['n_levels']} | {' < '.join(m['scale'])} | "
-                    f"{_num(m['kappa'], m.get('kappa_ci'))} | {_num(m.get('rsna_log_loss'))} | {confusion} |")
+                    f"{_num(m['kappa'], m.get('kappa_ci'))} | {_num(m.get('kappa_found'))} ({m.get('n_found', 0)}) | "
+                    f"{_num(m.get('rsna_log_loss'))} | {confusion} |")
     return rows
 
 
-GRADE_HEADER = ["| group | class | levels | scale | quadratic kappa | RSNA log loss | confusion (truth: predicted counts) |",
-                "|---|---|---|---|---|---|---|"]
+GRADE_HEADER = ["| group | class | levels | scale | quadratic kappa | kappa among found findings (levels) | RSNA log loss "
+                "| confusion (truth: predicted counts) |",
+                "|---|---|---|---|---|---|---|---|"]
 
 
 def report_markdown(result: dict) -> str:

@@ -42,14 +42,15 @@ def results_table(study: dict) -> list[list[str]]:
 
 def grades_table(study: dict) -> list[list[str]] | None:
     """Rows of the grade table (header first): per dataset, view and graded class the matched levels, quadratic
-    weighted kappa (95% CI) and RSNA log loss; None where no result has grades."""
-    rows = [["Dataset", "View", "Class", "Matched levels", "Quadratic kappa (95% CI)", "RSNA log loss"]]
+    weighted kappa (95% CI), the kappa among found findings and RSNA log loss; None where no result has grades."""
+    rows = [["Dataset", "View", "Class", "Matched levels", "Quadratic kappa (95% CI)",
+             "Kappa among found findings (levels)", "RSNA log loss"]]
     for r in study["results"]:
         for name, m in r.get("grades", {}).items():
             lo, hi = m.get("kappa_ci") or (None, None)
             ci = f" ({_fmt(lo)}-{_fmt(hi)})" if lo is not None else ""
             rows.append([DATASET_LABELS[r["dataset"]], r["view"], name, str(m["n_levels"]), _fmt(m["kappa"]) + ci,
-                         _fmt(m.get("rsna_log_loss"))])
+                         f"{_fmt(m.get('kappa_found'))} ({m.get('n_found', 0)})", _fmt(m.get("rsna_log_loss"))])
     return rows if len(rows) > 1 else None
 
 

@@ -3,8 +3,8 @@
     python benchmarks/score_run.py RUN --view sagittal --test out/study/sets/cervical-test.json \
         --threshold-set out/study/sets/cervical-val.json
 
-Prints F1, precision, recall, CPM, the level accuracy of matched findings and the quadratic kappa per graded class
-(spinedet.study.evaluation.evaluate_role, no bootstrap). For comparing a run trained outside the study with the
+Prints F1, precision, recall, CPM, the level accuracy of matched findings and, per graded class, the quadratic kappa
+and the kappa among found findings (spinedet.study.evaluation.evaluate_role, no bootstrap). For comparing a run trained outside the study with the
 study's own models. Research software, not a medical device.
 """
 
@@ -31,8 +31,10 @@ def main() -> int:
                            read_json(args.threshold_set), predict_set(args.run, args.threshold_set, args.view),
                            view=args.view, bootstrap=0, seed=0)[0]
     shown = {k: round(result[k], 3) if result.get(k) is not None else None for k in SHOWN}
-    kappa = {c: round(g["kappa"], 3) for c, g in (result.get("grades") or {}).items() if g.get("kappa") is not None}
-    print(f"{args.run} {args.view} on {args.test.stem}: {shown}; kappa {kappa}")
+    grades = (result.get("grades") or {}).items()
+    kappa = {c: round(g["kappa"], 3) for c, g in grades if g.get("kappa") is not None}
+    found = {c: (round(g["kappa_found"], 3), g["n_found"]) for c, g in grades if g.get("kappa_found") is not None}
+    print(f"{args.run} {args.view} on {args.test.stem}: {shown}; kappa {kappa}; among found (levels) {found}")
     return 0
 
 

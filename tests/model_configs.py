@@ -15,6 +15,7 @@ def micro_config(**train) -> dict:
     for part in ("finder", "judge"):
         config[part].update(base_width=4, d_model=24, heads=2, layers=1, ffn=48)
     config["judge"]["decoder_width"] = 8
+    config["judge"]["grade_trunk"]["base_width"] = 4
     for region in config["input"].values():
         for section in region.values():
             section["finder"]["spacing_mm"] = [4.0, 5.0, 5.0]

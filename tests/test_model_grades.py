@@ -122,3 +122,22 @@ def test_overlay_labels_show_a_predicted_grade_with_its_probability_and_a_truth_
     assert _label(predicted) == "stenosis L4/L5 0.90 severe 0.71"
     assert _label({"class": "degenerated_disc", "level": "L1/L2", "score": 0.0, "grade": "V"}) == \
         "degenerated_disc L1/L2 0.00 V"
+
+
+def test_the_grade_trunk_moves_only_its_classes_grades():
+    """`judge.grade_trunk` adds a trunk of its own to the grades of the classes it names, and to no other output."""
+    config = micro_config()
+    config["judge"].update(grade_head=True, grade_trunk={"base_width": 4, "classes": ["degenerated_disc"]})
+    judge = build_model(config, CLASSES, "lumbar", "sagittal").judge.eval()
+    crops, levels, valid = torch.randn(1, 2, *judge_crop_shape(config)), torch.tensor([[3, 4]]), torch.ones(1, 2).bool()
+    with torch.no_grad():
+        before = judge(crops, levels, valid)
+        judge.grade_trunk_score.bias.add_(1.0)
+        after = judge(crops, levels, valid)
+    moved = (after["grade_logits"] - before["grade_logits"]).abs().amax(dim=(0, 1, 3)) > 0.5
+    assert moved.tolist() == [name == "degenerated_disc" for name in CLASSES if name != "disc"]
+    assert all(torch.equal(before[k], after[k]) for k in ("logits", "boxes", "masks"))
+
+
+def judge_crop_shape(config: dict) -> list[int]:
+    return config["input"]["lumbar"]["sagittal"]["crop"]["shape"]

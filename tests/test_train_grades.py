@@ -74,10 +74,11 @@ def test_grades_are_learned_above_chance(graded_run):
     assert kappa is not None and kappa >= MIN_KAPPA, (kappa, rows)
 
 
-def _trained(tiny_cohort, folder, grade_head: bool) -> dict:
+def _trained(tiny_cohort, folder, grade_head: bool, grade_trunk: dict | None = None) -> dict:
     """The weights of the micro config after 4 steps on the tiny cohort's lumbar sagittal scans."""
     config = micro_config()
     config["judge"]["grade_head"] = grade_head
+    config["judge"]["grade_trunk"] = grade_trunk
     config["train"].update(val_every=10**6)
     (folder / "config.json").write_text(json.dumps(config))
     assert main(["train", str(tiny_cohort), "--view", "sagittal", "--region", "lumbar", "--config",
@@ -85,12 +86,14 @@ def _trained(tiny_cohort, folder, grade_head: bool) -> dict:
     return load_weights(folder / "run")
 
 
-def test_the_grade_head_leaves_every_detection_weight_as_it_trains_without_it(tiny_cohort, tmp_path):
+@pytest.mark.parametrize("grade_trunk", [None, {"base_width": 4, "classes": ["degenerated_disc", "stenosis"]}])
+def test_the_grade_head_leaves_every_detection_weight_as_it_trains_without_it(tiny_cohort, tmp_path, grade_trunk):
     (tmp_path / "plain").mkdir()
     (tmp_path / "graded").mkdir()
     plain = _trained(tiny_cohort, tmp_path / "plain", False)
-    graded = _trained(tiny_cohort, tmp_path / "graded", True)
+    graded = _trained(tiny_cohort, tmp_path / "graded", True, grade_trunk)
     grade_names = set(graded) - set(plain)
     assert grade_names and all(".grade_" in name for name in grade_names)
+    assert any(".grade_trunk." in name for name in grade_names) == (grade_trunk is not None)
     for name, tensor in plain.items():
         assert torch.equal(tensor, graded[name]), name

@@ -5,7 +5,9 @@ mask maxima, with its level, become one token; a transformer over the tokens of 
 the context of the others. Per (level, class): a presence logit from that token, and a box in the crop located by
 the class mask (soft-argmax) plus a regressed offset and size; with `grade_counts`, also the finding's grade as
 cumulative ordinal logits (model/ordinal.py) from the same features as the box, detached: the grade loss trains the
-grade head alone, so grading cannot cost detection (trained jointly, it cost 0.01-0.07 F1; docs/model.md)."""
+grade head alone, so grading cannot cost detection (trained jointly, it cost 0.01-0.07 F1; docs/model.md). With
+`grade_trunk` (base width, class indices), the grades of those classes also read a 3D ResNet18 of their own on the
+crop: detection features hold little of a degenerated disc's grade (docs/model.md, "A trunk of its own for grades")."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ class LevelJudge(nn.Module):
 
     def __init__(self, num_classes: int, base_width: int, stem_stride, stage_strides, d_model: int, heads: int,
                  layers: int, ffn: int, dropout: float = 0.0, norm: str = "batch", decoder_width: int = 32,
-                 grade_counts: list[int] | None = None):
+                 grade_counts: list[int] | None = None, grade_trunk: tuple[int, list[int]] | None = None):
         super().__init__()
         self.backbone = ResNet18_3d(base_width, stem_stride, stage_strides, norm)
         channels = self.backbone.out_channels
@@ -57,17 +59,33 @@ class LevelJudge(nn.Module):
         if grade_counts is not None:
             self.grade_score = mlp(decoder_width + d_model, d_model, 1, 2)
             self.grade_thresholds = CumulativeThresholds(grade_counts)
+            self.grade_trunk = ResNet18_3d(grade_trunk[0], stem_stride, stage_strides, norm) if grade_trunk else None
+            if self.grade_trunk is not None:
+                self.register_buffer("grade_trunk_classes", torch.tensor(grade_trunk[1], dtype=torch.long),
+                                     persistent=False)
+                self.grade_trunk_score = nn.Linear(2 * self.grade_trunk.out_channels, len(grade_trunk[1]))
 
     def grade_parameters(self) -> list[nn.Parameter]:
-        """The grade head's parameters (none without one)."""
+        """The grade head's parameters (none without one), its trunk's included."""
         if self.grade_counts is None:
             return []
-        return [*self.grade_score.parameters(), *self.grade_thresholds.parameters()]
+        trunk = [*self.grade_trunk.parameters(), *self.grade_trunk_score.parameters()] if self.grade_trunk else []
+        return [*self.grade_score.parameters(), *self.grade_thresholds.parameters(), *trunk]
+
+    def _grade_scores(self, crops: torch.Tensor, per_class: torch.Tensor) -> torch.Tensor:
+        """(BK, C) ordinal scores: from the detached per-class features, plus the grade trunk's for its classes."""
+        scores = self.grade_score(per_class.detach())[..., 0]
+        if self.grade_trunk is None:
+            return scores
+        features = self.grade_trunk(crops).flatten(2)
+        trunk = self.grade_trunk_score(torch.cat([features.mean(-1), features.amax(-1)], dim=1))
+        return scores.index_add(1, self.grade_trunk_classes, trunk.to(scores.dtype))
 
     def forward(self, crops: torch.Tensor, levels: torch.Tensor, valid: torch.Tensor) -> dict:
         """`crops` (B, K, D, H, W), `levels` (B, K) indices into ALL_LEVELS, `valid` (B, K) False for padding."""
         batch, k = crops.shape[:2]
-        stages = self.backbone.stage_outputs(crops.reshape(batch * k, 1, *crops.shape[2:]))
+        flat_crops = crops.reshape(batch * k, 1, *crops.shape[2:])
+        stages = self.backbone.stage_outputs(flat_crops)
         features = stages[-1]  # (BK, Cf, d, h, w)
         flat = features.flatten(2)
         fine = self.top(features)
@@ -93,6 +111,6 @@ class LevelJudge(nn.Module):
         out = {"logits": logits, "boxes": boxes.reshape(batch, k, self.num_classes, 6),
                "masks": masks.reshape(batch, k, self.num_classes, *masks.shape[2:])}
         if self.grade_counts is not None:
-            grade_logits = self.grade_thresholds(self.grade_score(per_class.detach())[..., 0])  # (BK, C, T)
+            grade_logits = self.grade_thresholds(self._grade_scores(flat_crops, per_class))  # (BK, C, T)
             out["grade_logits"] = grade_logits.reshape(batch, k, self.num_classes, -1)
         return out

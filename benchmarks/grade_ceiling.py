@@ -45,6 +45,7 @@ def main() -> int:
     p.add_argument("--view", choices=("sagittal", "axial"), required=True)
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--width", type=int, default=8)
+    p.add_argument("--train-patients", type=int, help="the first N training patients only (a learning curve)")
     args = p.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -74,6 +75,9 @@ def main() -> int:
         return crops, grades, features
 
     train_items = items("lumbar-train", "train")
+    if args.train_patients:
+        kept = sorted({it.scan_id.rsplit("-", 1)[0] for it in train_items})[: args.train_patients]
+        train_items = [it for it in train_items if it.scan_id.rsplit("-", 1)[0] in kept]
     train = at_true_discs(train_items)
     evaluated = {name: at_true_discs(items(name)) for name in SETS if (args.sets / f"{name}.json").exists()}
     graded_classes = [c for c, n in enumerate(counts) if n]
@@ -120,7 +124,8 @@ def main() -> int:
             with torch.no_grad():
                 predicted = grade_probabilities(logits(torch.from_numpy(x))[:, c], counts[c]).argmax(-1).numpy()
             result[classes[c]]["fresh trunk"][name] = _kappa(y, predicted, counts[c])
-    print(json.dumps({"view": args.view, "run": str(args.run), "steps": args.steps, **result}, indent=1))
+    print(json.dumps({"view": args.view, "run": str(args.run), "steps": args.steps,
+                      "training scans": len(train_items), **result}, indent=1))
     return 0
 
 

@@ -4,8 +4,8 @@
         --threshold-set out/study/sets/cervical-val.json
 
 Prints F1, precision, recall, CPM, the level accuracy of matched findings and, per graded class, the quadratic kappa
-and the kappa among found findings (spinedet.study.evaluation.evaluate_role, no bootstrap). For comparing a run trained outside the study with the
-study's own models. Research software, not a medical device.
+and the kappa among found findings (spinedet.study.evaluation.evaluate_role, no bootstrap). For comparing a run
+trained outside the study with the study's own models. Research software, not a medical device.
 """
 
 from __future__ import annotations

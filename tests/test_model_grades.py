@@ -1,7 +1,7 @@
 """Grades from the model: the cumulative-logit head gives ordered, normalised grade probabilities, its loss is the
 summed per-threshold BCE, a run whose config lacks `judge.grade_head` loads and grades nothing, and a run with the
 head writes grade, grade_probability and grade_probabilities into findings.json, findings.csv and the per-level
-table."""
+table; a grade trunk moves only its classes' grades."""
 
 import numpy as np
 import torch
@@ -129,7 +129,7 @@ def test_the_grade_trunk_moves_only_its_classes_grades():
     config = micro_config()
     config["judge"].update(grade_head=True, grade_trunk={"base_width": 4, "classes": ["degenerated_disc"]})
     judge = build_model(config, CLASSES, "lumbar", "sagittal").judge.eval()
-    crops, levels, valid = torch.randn(1, 2, *judge_crop_shape(config)), torch.tensor([[3, 4]]), torch.ones(1, 2).bool()
+    crops, levels, valid = torch.randn(1, 2, *_crop_shape(config)), torch.tensor([[3, 4]]), torch.ones(1, 2).bool()
     with torch.no_grad():
         before = judge(crops, levels, valid)
         judge.grade_trunk_score.bias.add_(1.0)
@@ -139,5 +139,5 @@ def test_the_grade_trunk_moves_only_its_classes_grades():
     assert all(torch.equal(before[k], after[k]) for k in ("logits", "boxes", "masks"))
 
 
-def judge_crop_shape(config: dict) -> list[int]:
+def _crop_shape(config: dict) -> list[int]:
     return config["input"]["lumbar"]["sagittal"]["crop"]["shape"]

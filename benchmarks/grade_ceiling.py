@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import cohen_kappa_score
 
 from spinedet.data.dataset import load_dataset
 from spinedet.data.grades import grade_counts
 from spinedet.data.level_crops import disc_crops
+from spinedet.eval.grade_metrics import quadratic_kappa
 from spinedet.model.backbone import ResNet18_3d
 from spinedet.model.ordinal import CumulativeThresholds, grade_probabilities, ordinal_loss, threshold_mask
 from spinedet.model.run import load_run
@@ -88,8 +88,10 @@ def main() -> int:
         _, y, f = graded(c, *train)
         mean, std = f.mean(0), f.std(0) + 1e-6
         probe = LogisticRegression(max_iter=2000).fit((f - mean) / std, y)
-        result[classes[c]]["probe"] = {name: _kappa(graded(c, *data)[1], probe.predict((graded(c, *data)[2] - mean) / std),
-                                                    counts[c]) for name, data in evaluated.items()}
+        result[classes[c]]["probe"] = {}
+        for name, data in evaluated.items():
+            _, y, f = graded(c, *data)
+            result[classes[c]]["probe"][name] = _kappa(y, probe.predict((f - mean) / std), counts[c])
 
     judge = meta["config"]["judge"]
     trunk = ResNet18_3d(args.width, judge["stem_stride"], judge["stage_strides"], judge.get("norm", "batch"))
@@ -133,8 +135,7 @@ def _kappa(truth: np.ndarray, predicted: np.ndarray, count: int) -> list:
     """[findings, quadratic kappa] (kappa None where the truth has one grade only)."""
     if len(set(truth.tolist())) < 2:
         return [len(truth), None]
-    return [len(truth), round(float(cohen_kappa_score(truth, predicted, weights="quadratic",
-                                                       labels=list(range(count)))), 3)]
+    return [len(truth), round(quadratic_kappa(truth, predicted, count), 3)]
 
 
 if __name__ == "__main__":

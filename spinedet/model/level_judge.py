@@ -69,7 +69,7 @@ class LevelJudge(nn.Module):
         """The grade head's parameters (none without one), its trunk's included."""
         if self.grade_counts is None:
             return []
-        trunk = [*self.grade_trunk.parameters(), *self.grade_trunk_score.parameters()] if self.grade_trunk else []
+        trunk = [*self.grade_trunk.parameters(), *self.grade_trunk_score.parameters()] if self.grade_trunk is not None else []
         return [*self.grade_score.parameters(), *self.grade_thresholds.parameters(), *trunk]
 
     def _grade_scores(self, crops: torch.Tensor, per_class: torch.Tensor) -> torch.Tensor:

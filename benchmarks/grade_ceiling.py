@@ -2,7 +2,9 @@
 detached grade features, (b) a fresh 3D ResNet18 trained on the crops for grades alone. Quadratic kappa among
 graded findings per evaluation set (issue 15's "kappa among found findings" with detection taken out).
 
-    python benchmarks/grade_ceiling.py out/study/sets out/study/models/lumbar-sagittal --view sagittal --steps 1500
+    python benchmarks/grade_ceiling.py out/study/sets --run out/study/models/lumbar-sagittal --view sagittal
+
+Without --run only (b), with the `small` config's judge (--config to change it).
 
 About 6 min per view on one thread of the 2-core AVX2 machine. Research software, not a medical device.
 """
@@ -17,13 +19,14 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from spinedet.data.dataset import load_dataset
+from spinedet.data.dataset import DISC_CLASS, load_dataset
 from spinedet.data.grades import grade_counts
 from spinedet.data.level_crops import disc_crops
 from spinedet.eval.grade_metrics import quadratic_kappa
 from spinedet.model.backbone import ResNet18_3d
 from spinedet.model.ordinal import CumulativeThresholds, grade_probabilities, ordinal_loss, threshold_mask
 from spinedet.model.run import load_run
+from spinedet.train.config import load_config
 from spinedet.train.level_task import LevelTask
 
 SETS = ("internal", "external1", "external2", "external3")
@@ -41,7 +44,8 @@ def graded(c: int, crops: list[np.ndarray], grades: list[np.ndarray], features: 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sets", type=Path, help="the study's sets folder (lumbar-train.json, internal.json, ...)")
-    p.add_argument("run", type=Path, help="a trained lumbar run with the grade head, for the probe")
+    p.add_argument("--run", type=Path, help="a trained lumbar run with the grade head, for the probe (a)")
+    p.add_argument("--config", default="small", help="the judge's crop and jitter, where no --run is given")
     p.add_argument("--view", choices=("sagittal", "axial"), required=True)
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--width", type=int, default=8)
@@ -49,13 +53,18 @@ def main() -> int:
     args = p.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    model, meta = load_run(args.run)
-    model.eval()
-    task = LevelTask(meta["config"], meta["classes"], "lumbar", args.view)
-    crop, jitter, classes = task.section["crop"], meta["config"]["judge"]["jitter"], task.classes
+    if args.run:
+        model, meta = load_run(args.run)
+        model.eval()
+        captured = {}
+        model.judge.grade_score[0].register_forward_hook(lambda m, i, o: captured.__setitem__("x", i[0].detach()))
+        config, classes = meta["config"], meta["classes"]
+    else:
+        config = load_config(args.config)
+        classes = [*load_dataset(args.sets / "lumbar-train.json")["classes"], DISC_CLASS]
+    task = LevelTask(config, classes, "lumbar", args.view)
+    crop, jitter, classes = task.section["crop"], config["judge"]["jitter"], task.classes
     counts = grade_counts(classes)
-    captured = {}
-    model.judge.grade_score[0].register_forward_hook(lambda m, i, o: captured.__setitem__("x", i[0].detach()))
 
     def items(name: str, split: str | None = None):
         path = args.sets / f"{name}.json"
@@ -66,13 +75,14 @@ def main() -> int:
         crops, grades, features = [], [], []
         for it in (s for s in scans if len(s.truth.levels)):
             made = disc_crops(it.volume, it.truth.centres_lps, crop)
-            with torch.no_grad():
-                model.judge(made.crops[None], torch.from_numpy(it.truth.levels)[None],
-                            torch.ones(1, len(it.truth.levels), dtype=torch.bool))
             crops.append(made.crops.numpy())
             grades.append(it.truth.grades)
-            features.append(captured["x"].float().numpy().reshape(len(it.truth.levels), len(classes), -1))
-        return crops, grades, features
+            if args.run:
+                with torch.no_grad():
+                    model.judge(made.crops[None], torch.from_numpy(it.truth.levels)[None],
+                                torch.ones(1, len(it.truth.levels), dtype=torch.bool))
+                features.append(captured["x"].float().numpy().reshape(len(it.truth.levels), len(classes), -1))
+        return crops, grades, features if args.run else None
 
     train_items = items("lumbar-train", "train")
     if args.train_patients:
@@ -84,7 +94,7 @@ def main() -> int:
     result = {classes[c]: {"training findings": np.bincount(graded(c, *train[:2])[1], minlength=counts[c]).tolist()}
               for c in graded_classes}
 
-    for c in graded_classes:  # (a) the probe
+    for c in graded_classes if args.run else ():  # (a) the probe
         _, y, f = graded(c, *train)
         mean, std = f.mean(0), f.std(0) + 1e-6
         probe = LogisticRegression(max_iter=2000).fit((f - mean) / std, y)
@@ -93,7 +103,7 @@ def main() -> int:
             _, y, f = graded(c, *data)
             result[classes[c]]["probe"][name] = _kappa(y, probe.predict((f - mean) / std), counts[c])
 
-    judge = meta["config"]["judge"]
+    judge = config["judge"]
     trunk = ResNet18_3d(args.width, judge["stem_stride"], judge["stage_strides"], judge.get("norm", "batch"))
     score = torch.nn.Linear(2 * trunk.out_channels, len(classes))
     thresholds = CumulativeThresholds(counts)
@@ -126,7 +136,7 @@ def main() -> int:
             with torch.no_grad():
                 predicted = grade_probabilities(logits(torch.from_numpy(x))[:, c], counts[c]).argmax(-1).numpy()
             result[classes[c]]["fresh trunk"][name] = _kappa(y, predicted, counts[c])
-    print(json.dumps({"view": args.view, "run": str(args.run), "steps": args.steps,
+    print(json.dumps({"view": args.view, "run": str(args.run) if args.run else None, "steps": args.steps,
                       "training scans": len(train_items), **result}, indent=1))
     return 0
 

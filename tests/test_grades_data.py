@@ -10,6 +10,9 @@ from spinedet.cli import main
 from spinedet.data.dataset import FORMAT, read_json, validate
 from spinedet.data.grades import GRADES
 from spinedet.synth.lesions import pfirrmann_grade, sample_lesions, stenosis_grade
+from spinedet.synth.patient import make_patient
+from spinedet.synth.scanner import CENTRES
+from spinedet.synth.stenosis import sac_ap_mm
 
 
 def _dataset() -> dict:
@@ -76,15 +79,29 @@ def test_synthetic_grades_follow_the_rendered_size_and_signal():
     rng = np.random.default_rng(3)
     lesions = [les for _ in range(400) for les in sample_lesions(rng, "lumbar", 65)]
     for les in lesions:
-        assert les.grade in GRADES.get(les.cls, (None,))
+        assert les.grade in (GRADES[les.cls] if les.cls in ("degenerated_disc", "herniation") else (None,))
     grades = Counter((les.cls, les.grade) for les in lesions)
-    assert all(grades[(c, g)] >= 10 for c in ("stenosis", "degenerated_disc", "herniation") for g in GRADES[c]), grades
-    sac = {g: [les.params["sac_ap_fraction"] for les in lesions if les.grade == g] for g in GRADES["stenosis"]}
-    assert min(sac["mild"]) > max(sac["moderate"]) and min(sac["moderate"]) > max(sac["severe"])
+    assert all(grades[(c, g)] >= 10 for c in ("degenerated_disc", "herniation") for g in GRADES[c]), grades
     depth = {g: np.mean([les.params["depth_mm"] for les in lesions if les.grade == g]) for g in GRADES["herniation"]}
     assert depth["extrusion"] > depth["protrusion"] + 2
     assert [pfirrmann_grade(0.2, 0.55), pfirrmann_grade(0.35, 0.425), pfirrmann_grade(0.5, 0.3)] == ["III", "IV", "V"]
-    assert [stenosis_grade(0.59), stenosis_grade(0.47), stenosis_grade(0.36)] == ["mild", "moderate", "severe"]
+    assert [stenosis_grade(0.6), stenosis_grade(0.4), stenosis_grade(0.2)] == ["mild", "moderate", "severe"]
+
+
+def test_a_stenosis_is_graded_by_the_sac_it_leaves_in_the_rendered_patient():
+    """The stenosis grade follows the sac AP measured on the painted model, so a reader of the image can grade it
+    (before, a flavum of random thickness could hide a mild stenosis more than a severe one)."""
+    rng = np.random.default_rng(4)
+    sac_mm = {g: [] for g in GRADES["stenosis"]}
+    for n in range(120):
+        patient = make_patient(f"p{n}", CENTRES["C1"], rng)
+        for les in (les for les in patient.lesions if les.cls == "stenosis"):
+            assert les.grade == stenosis_grade(les.params["sac_ap_left"]) and les.grade in les.detail
+            disc = next(d for d in patient.spine.discs if d.level == les.level)
+            sac_mm[les.grade].append(sac_ap_mm(patient.model, disc))
+    assert all(len(v) >= 8 for v in sac_mm.values()), {g: len(v) for g, v in sac_mm.items()}
+    mean = {g: np.mean(v) for g, v in sac_mm.items()}
+    assert mean["mild"] > mean["moderate"] + 1.0 and mean["moderate"] > mean["severe"] + 1.0, mean
 
 
 def test_the_generated_cohort_carries_the_grades(tiny_cohort):

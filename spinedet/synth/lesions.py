@@ -16,6 +16,8 @@ LEVEL_WEIGHT = {
 }
 HERNIATION_SITES = ("central", "paracentral left", "paracentral right", "foraminal left", "foraminal right")
 HERNIATION_SITE_P = (0.3, 0.27, 0.27, 0.08, 0.08)
+# stenosis grades by the fraction of the healthy dural sac AP left at the disc (spinedet.synth.stenosis)
+MILD_ABOVE, SEVERE_BELOW = 0.45, 0.3
 
 
 @dataclass
@@ -34,10 +36,17 @@ def pfirrmann_grade(height_loss: float, nucleus_t2_scale: float) -> str:
     return "III" if severity < 2 / 3 else "IV" if severity < 4 / 3 else "V"
 
 
-def stenosis_grade(sac_ap_fraction: float) -> str:
-    """The grade of a rendered canal stenosis from the dural sac's remaining AP fraction (0.35-0.6), in thirds:
-    mild above 0.517, severe below 0.433."""
-    return "mild" if sac_ap_fraction > 0.6 - 0.25 / 3 else "moderate" if sac_ap_fraction > 0.35 + 0.25 / 3 else "severe"
+def stenosis_grade(sac_ap_left: float) -> str:
+    """The grade of a rendered canal stenosis from the fraction of the healthy dural sac's AP left at the disc."""
+    return "mild" if sac_ap_left > MILD_ABOVE else "moderate" if sac_ap_left > SEVERE_BELOW else "severe"
+
+
+def stenosis_params(severity: float, flavum_jitter_mm: float) -> dict:
+    """One severity (0-1) drives both what narrows the canal: the dural sac's AP scale at the disc (0.6 to 0.35)
+    and the hypertrophic flavum's thickness (4.5-7.0 mm, plus a jitter of 0-0.5 mm); the grade is set after
+    rendering, from what they leave (spinedet.synth.stenosis)."""
+    return {"severity": severity, "sac_ap_fraction": 0.6 - 0.25 * severity,
+            "flavum_mm": 4.5 + 2.5 * severity + flavum_jitter_mm}
 
 
 def age_factor(age: float) -> float:
@@ -64,9 +73,8 @@ def sample_lesions(rng: np.random.Generator, region: str, age: float, healthy_p:
         elif r < (0.65 if degenerated else 0.4) * p:
             lesions.append(Lesion("bulge", level, "diffuse", {"extent_mm": float(rng.uniform(2.0, 4.0))}))
         if rng.random() < (0.3 if degenerated else 0.12) * p:
-            params = {"flavum_mm": float(rng.uniform(4.5, 7.5)), "sac_ap_fraction": float(rng.uniform(0.35, 0.6))}
-            grade = stenosis_grade(params["sac_ap_fraction"])
-            lesions.append(Lesion("stenosis", level, f"{grade}, flavum and facet hypertrophy", params, grade))
+            params = stenosis_params(float(rng.uniform(0.0, 1.0)), float(rng.uniform(0.0, 0.5)))
+            lesions.append(Lesion("stenosis", level, "flavum and facet hypertrophy", params))
     return lesions
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spinedet.data.levels import ALL_LEVELS
-from spinedet.synth import anatomy, lesions, render, structures
+from spinedet.synth import anatomy, lesions, render, stenosis, structures
 from spinedet.synth import tissues as T
 from spinedet.synth.acquisition import Stack, axial_stack, sagittal_stack
 from spinedet.synth.scanner import CentreProfile
@@ -51,6 +51,7 @@ def make_patient(pid: str, profile: CentreProfile, rng: np.random.Generator) -> 
     body = {"size": dims["size"], "fat_mm": float(rng.uniform(8, 35) if profile.region == "lumbar" else rng.uniform(3, 9)),
             "conus_z_mm": float(conus)}
     model = structures.build_model(spine, found, body)
+    stenosis.grade_stenoses(spine, found, body, model)
     boxes = {
         "discs": [(level, solid.tight_box_lps(32), (a, n)) for level, solid, a, n in model.disc_solids
                   if level in ALL_LEVELS],

@@ -103,6 +103,7 @@ def build_model(spine: Spine, lesions: list[Lesion], body: dict) -> Model:
     bottom = spine.vertebrae[-3].frame.origin[2] if lumbar else -np.inf
     for d in spine.discs:
         _facets(m, spine, d, ("stenosis", d.level) in by_level)
+        _narrowed_canal(m, d, spine, by_level.get(("stenosis", d.level)))
     m.paint.append((T.CSF, _tube(spine, canal_mid - 0.3, np.maximum(sac_ap, 1.0), sac_lr, z_range=(bottom, np.inf))))
     _neural(m, spine, canal_mid, sac_ap, body, lumbar)
 
@@ -162,6 +163,23 @@ def _neural(m: Model, spine: Spine, canal_mid, sac_ap, body: dict, lumbar: bool)
         m.paint.append((T.ROOT, _tube(spine, canal_mid + du, 1.2, 1.2, x_mm=dv, z_range=(tip - end, tip))))
 
 
+def _canal_segment(spine: Spine, d) -> Solid:
+    """The spinal canal at a disc's level: its AP and width, disc height + 10 mm high."""
+    up = spine.vertebrae[d.upper]
+    return Solid(d.frame.shifted(d.depth_mm / 2 + 1.5 + up.canal_ap_mm / 2, 0, 0),
+                 (up.canal_ap_mm / 2, up.canal_width_mm / 2, d.height_mm / 2 + 5), "cuboid")
+
+
+def _narrowed_canal(m: Model, d, spine: Spine, stenosis) -> None:
+    """At a stenosed level, hypertrophic ligament and capsule (dark on T2) fill the canal round the narrowed sac,
+    which is painted over it: the sac's bright AP is what is left (not epidural fat, as bright as CSF on T2)."""
+    if stenosis is None:
+        return
+    code = T.LESION0 + stenosis[0]
+    m.paint.append((code, _canal_segment(spine, d)))
+    m.relaxation[code] = T.RELAXATION[T.LIGAMENT]
+
+
 def _flavum(m: Model, spine: Spine, d, stenosis) -> None:
     up = spine.vertebrae[d.upper]
     post = d.depth_mm / 2 + 1.5 + up.canal_ap_mm
@@ -175,9 +193,7 @@ def _flavum(m: Model, spine: Spine, d, stenosis) -> None:
     code = T.LESION0 + n
     m.paint.append((code, solid))
     m.relaxation[code] = T.RELAXATION[T.LIGAMENT]
-    box = Solid(d.frame.shifted(d.depth_mm / 2 + 1.5 + up.canal_ap_mm / 2, 0, 0),
-                (up.canal_ap_mm / 2, up.canal_width_mm / 2, d.height_mm / 2 + 5), "cuboid")
-    m.lesion_solids.append((lesion, box, (code,)))
+    m.lesion_solids.append((lesion, _canal_segment(spine, d), (code,)))
 
 
 def _disc(m: Model, d, n: int, by_level: dict) -> None:

@@ -47,3 +47,26 @@ def test_quarter_turn_of_a_box_by_hand():
     turn = np.eye(3)
     turn[1:, 1:] = [[0, -1], [1, 0]]  # row' = -(col - 20) + 20, col' = (row - 20) + 20
     assert np.allclose(transform_boxes(box, turn, np.array([1.0, 20.0, 20.0])), [[0, 10, 10, 2, 20, 14]])
+
+
+@pytest.mark.parametrize("angle_deg", [-15.0, -6.0, 9.0, 15.0])
+def test_a_tilted_window_keeps_each_point_on_its_voxels_in_mm(angle_deg):
+    """tilt_window turns rigidly in mm on an anisotropic grid (3 mm slices, 2 mm rows): a bright block's centre
+    of mass lands on its mapped point, and its extents become those of the turned box."""
+    from spinedet.data.augment import tilt_window
+
+    spacing = (3.0, 2.0, 2.0)
+    array = np.zeros((24, 40, 8), np.float32)
+    array[14:17, 24:29, 2:6] = 1.0  # 9 mm x 10 mm x 8 mm off centre
+    point, extent = np.array([[15.0, 26.0, 3.5]]), np.array([[3.0, 5.0, 4.0]])
+    out, moved, extents = tilt_window(array, point, extent, angle_deg, (0, 1), spacing)
+    mass = np.argwhere(out > 0).T @ out[out > 0] / out.sum()
+    assert np.allclose(mass, moved[0], atol=0.15)
+    assert moved[0, 2] == 3.5 and extents[0, 2] == 4.0  # the left-right axis is untouched
+    t = np.radians(abs(angle_deg))  # the turned box in mm: |R| applied to 9 x 10 mm
+    assert np.allclose(extents[0, :2] * spacing[:2], [9 * np.cos(t) + 10 * np.sin(t), 9 * np.sin(t) + 10 * np.cos(t)])
+    offset_mm = (moved[0] - (np.array(array.shape) - 1) / 2) * spacing
+    before_mm = (point[0] - (np.array(array.shape) - 1) / 2) * spacing
+    assert np.isclose(np.linalg.norm(offset_mm), np.linalg.norm(before_mm))  # rigid in mm
+    assert np.isclose(np.degrees(np.arctan2(offset_mm[1], offset_mm[0]) - np.arctan2(before_mm[1], before_mm[0])),
+                      angle_deg)

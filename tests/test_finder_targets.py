@@ -32,6 +32,8 @@ def test_the_field_of_view_cut_is_set_per_view_or_for_all():
     assert LevelTask(small, classes, "cervical", "sagittal").fov_cut == 0.5
     assert LevelTask(small, classes, "lumbar", "axial").cut_moves  # measured to help axial, not sagittal
     assert not LevelTask(small, classes, "lumbar", "sagittal").cut_moves
+    assert LevelTask(small, classes, "lumbar", "axial").tilt_deg == 8.0  # C5's angled stacks; measured, docs/model.md
+    assert LevelTask(small, classes, "cervical", "sagittal").tilt_deg == 0.0
     assert view_value(0.3, "axial") == view_value({"axial": 0.3}, "axial") == 0.3
 
 

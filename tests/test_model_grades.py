@@ -141,3 +141,14 @@ def test_the_grade_trunk_moves_only_its_classes_grades():
 
 def _crop_shape(config: dict) -> list[int]:
     return config["input"]["lumbar"]["sagittal"]["crop"]["shape"]
+
+
+def test_the_grade_trunk_classes_may_differ_per_view():
+    """`small` gives the sagittal trunk degenerated disc and stenosis, the axial one degenerated disc only."""
+    from spinedet.train.config import load_config
+
+    config = load_config("small")
+    names = [c for c in CLASSES if c != "disc"]
+    for view, expected in (("sagittal", ["degenerated_disc", "stenosis"]), ("axial", ["degenerated_disc"])):
+        judge = build_model(config, CLASSES, "lumbar", view).judge
+        assert [names[k] for k in judge.grade_trunk_classes.tolist()] == expected

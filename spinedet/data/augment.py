@@ -1,5 +1,5 @@
 """Training augmentation that keeps boxes right: window shifts, left-right flips, in-plane rotation and scale,
-intensity, noise, bias, blur."""
+tilts, intensity, noise, bias, blur."""
 
 from __future__ import annotations
 
@@ -60,6 +60,24 @@ def bias_field(shape, rng: np.random.Generator, strength: float) -> np.ndarray:
     grids = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
     log_field = sum(rng.uniform(-1, 1) * g + rng.uniform(-1, 1) * g**2 for g in grids)
     return np.exp(strength * log_field / 3).astype(np.float32)
+
+
+def tilt_window(array: np.ndarray, points: np.ndarray, extents: np.ndarray, angle_deg: float, axes: tuple[int, int],
+                spacing_mm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A window turned about its centre by `angle_deg` in the plane of `axes`, rigidly in mm (as an acquisition
+    tilted about the left-right axis would show it): the array (linear, blank outside), points (N, 3 voxel) and
+    their box extents (N, 3 voxels; the enclosing extent of the turned box)."""
+    a, b = axes
+    c, s = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    turn = np.eye(3)
+    turn[[a, a, b, b], [a, b, a, b]] = c, -s, s, c
+    spacing = np.asarray(spacing_mm, float)
+    matrix = turn * spacing[None, :] / spacing[:, None]  # voxel map: diag(1 / spacing) @ turn @ diag(spacing)
+    centre = (np.asarray(array.shape) - 1) / 2
+    inverse = np.linalg.inv(matrix)  # affine_transform maps each output index to the input index it reads
+    out = affine_transform(array, inverse, offset=centre - inverse @ centre, order=1, cval=0.0)
+    points = (np.asarray(points, float).reshape(-1, 3) - centre) @ matrix.T + centre
+    return out.astype(array.dtype), points, np.asarray(extents, float).reshape(-1, 3) @ np.abs(matrix).T
 
 
 def augment_intensity(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:

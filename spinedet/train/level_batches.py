@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from spinedet.data.augment import augment_crops, augment_intensity
+from spinedet.data.augment import augment_crops, augment_intensity, tilt_window
 from spinedet.data.randomise import randomise
 from spinedet.data.crops import LEFT_RIGHT_AXIS, SUPERIOR_AXIS
 from spinedet.data.preprocess import crop_or_pad
@@ -123,9 +123,11 @@ def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator
 
 def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_input: dict, view: str,
                  out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0,
-                 randomised: dict | None = None, cut_moves: bool = False) -> tuple[torch.Tensor, list[FinderTargets]]:
+                 randomised: dict | None = None, cut_moves: bool = False,
+                 tilt_deg: float = 0.0) -> tuple[torch.Tensor, list[FinderTargets]]:
     """(windows (B, 1, D, H, W), targets) for scans given as (coarse volume, coarse voxel -> LPS affine, truth);
-    augmented, each window also gets the domain randomisation `randomised` (spinedet.data.randomise)."""
+    augmented, each window is also tilted about the left-right axis by up to `tilt_deg` (as a tilted stack shows
+    the spine) and gets the domain randomisation `randomised` (spinedet.data.randomise)."""
     shape = np.asarray(finder_input["shape"])
     grid = -(-shape // np.asarray(out_stride))
     windows, targets = [], []
@@ -141,10 +143,16 @@ def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_
         inside &= keep[np.clip(row, 0, len(keep) - 1)]
         centres, sizes, levels = centres[inside], sizes[inside], truth.levels[inside]
         if augment and rng is not None:
+            lr = LEFT_RIGHT_AXIS[view]
             if rng.random() < 0.5:
-                lr = LEFT_RIGHT_AXIS[view]
                 array = np.flip(array, lr).copy()
                 centres[:, lr] = shape[lr] - 1 - centres[:, lr]
+            if tilt_deg:
+                plane = (axis, 3 - axis - lr)  # superior and anterior-posterior axes
+                array, centres, sizes = tilt_window(array, centres, sizes, rng.uniform(-tilt_deg, tilt_deg), plane,
+                                                    finder_input["spacing_mm"])
+                inside = np.all((centres > -0.5) & (centres < shape - 0.5), axis=1)
+                centres, sizes, levels = centres[inside], sizes[inside], levels[inside]
             array = randomise(augment_intensity(array, rng), rng, randomised or {})
         windows.append(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))
         targets.append(finder_targets(centres, sizes, levels, grid, out_stride))

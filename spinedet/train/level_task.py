@@ -44,6 +44,7 @@ class LevelTask:
         self.randomised = self.train.get("randomise", {})  # domain randomisation effects (spinedet.data.randomise)
         self.fov_cut = view_value(self.train.get("fov_cut", 0.0), view)  # share of finder windows with a cut view
         self.cut_moves = bool(view_value(self.train.get("fov_cut_moves", False), view))  # what a cut leaves moves
+        self.tilt_deg = float(view_value(self.train.get("finder_tilt_deg", 0.0), view))  # finder windows' tilt
         self.classes = [c for c in classes if c != DISC_CLASS]
         self.grade_counts = grade_counts(self.classes) if config["judge"].get("grade_head", False) else None
         self.view = view
@@ -72,7 +73,7 @@ class LevelTask:
         augment = bool(self.train["augment"]) and rng is not None
         windows, finder_targets = finder_batch([(it.coarse, it.coarse_affine, it.truth) for it in items],
                                                self.section["finder"], self.view, model_out_stride(model), rng,
-                                               augment, self.fov_cut, self.randomised, self.cut_moves)
+                                               augment, self.fov_cut, self.randomised, self.cut_moves, self.tilt_deg)
         if self.scans_per_step and self.index is not None and len(self.index.with_discs) and rng is not None:
             draws = self.index.draw(int(self.scans_per_step), rng, self.focus_p)
             chosen, focus = [self.pool[n] for n, _ in draws], [disc for _, disc in draws]

@@ -103,7 +103,7 @@ def build_model(spine: Spine, lesions: list[Lesion], body: dict) -> Model:
     bottom = spine.vertebrae[-3].frame.origin[2] if lumbar else -np.inf
     for d in spine.discs:
         _facets(m, spine, d, ("stenosis", d.level) in by_level)
-        _narrowed_canal(m, d, spine, by_level.get(("stenosis", d.level)))
+        _narrowed_canal(m, spine, d, by_level.get(("stenosis", d.level)))
     m.paint.append((T.CSF, _tube(spine, canal_mid - 0.3, np.maximum(sac_ap, 1.0), sac_lr, z_range=(bottom, np.inf))))
     _neural(m, spine, canal_mid, sac_ap, body, lumbar)
 
@@ -170,7 +170,7 @@ def _canal_segment(spine: Spine, d) -> Solid:
                  (up.canal_ap_mm / 2, up.canal_width_mm / 2, d.height_mm / 2 + 5), "cuboid")
 
 
-def _narrowed_canal(m: Model, d, spine: Spine, stenosis) -> None:
+def _narrowed_canal(m: Model, spine: Spine, d, stenosis) -> None:
     """At a stenosed level, hypertrophic ligament and capsule (dark on T2) fill the canal round the narrowed sac,
     which is painted over it: the sac's bright AP is what is left (not epidural fat, as bright as CSF on T2)."""
     if stenosis is None:

@@ -121,6 +121,11 @@ def finder_window(coarse: np.ndarray, shape, view: str, rng: np.random.Generator
     return array, start, keep
 
 
+def _in_window(centres: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Which voxel centres (N, 3) fall on a voxel of a window of `shape`."""
+    return np.all((centres > -0.5) & (centres < shape - 0.5), axis=1)
+
+
 def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_input: dict, view: str,
                  out_stride, rng: np.random.Generator | None, augment: bool, fov_cut: float = 0.0,
                  randomised: dict | None = None, cut_moves: bool = False,
@@ -139,8 +144,7 @@ def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_
                           for b in truth.disc_boxes_lps]).reshape(-1, 3)
         axis = SUPERIOR_AXIS[view][0]
         row = np.round(centres[:, axis]).astype(int)
-        inside = np.all((centres > -0.5) & (centres < shape - 0.5), axis=1)
-        inside &= keep[np.clip(row, 0, len(keep) - 1)]
+        inside = _in_window(centres, shape) & keep[np.clip(row, 0, len(keep) - 1)]
         centres, sizes, levels = centres[inside], sizes[inside], truth.levels[inside]
         if augment and rng is not None:
             lr = LEFT_RIGHT_AXIS[view]
@@ -151,7 +155,7 @@ def finder_batch(items: list[tuple[np.ndarray, np.ndarray, LevelTruth]], finder_
                 plane = (axis, 3 - axis - lr)  # superior and anterior-posterior axes
                 array, centres, sizes = tilt_window(array, centres, sizes, rng.uniform(-tilt_deg, tilt_deg), plane,
                                                     finder_input["spacing_mm"])
-                inside = np.all((centres > -0.5) & (centres < shape - 0.5), axis=1)
+                inside = _in_window(centres, shape)
                 centres, sizes, levels = centres[inside], sizes[inside], levels[inside]
             array = randomise(augment_intensity(array, rng), rng, randomised or {})
         windows.append(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))

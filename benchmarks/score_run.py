@@ -5,7 +5,9 @@
 
 Prints F1, precision, recall, CPM, the level accuracy of matched findings and, per graded class, the quadratic kappa
 and the kappa among found findings (spinedet.study.evaluation.evaluate_role, no bootstrap). For comparing a run
-trained outside the study with the study's own models. Research software, not a medical device.
+trained outside the study with the study's own models. With `--sagittal-run` (an axial run only), the axial levels
+are named from that sagittal run's predictions on the same patients, as the study and `detect` name them, and the
+axial finder's own level accuracy is printed beside. Research software, not a medical device.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from spinedet.data.dataset import read_json
-from spinedet.study.evaluation import evaluate_role
+from spinedet.infer.cross_reference import name_axial_from_sagittal
+from spinedet.study.evaluation import evaluate_role, level_accuracy
 from spinedet.study.predict import predict_set
 
 SHOWN = ("f1", "precision", "recall", "cpm", "level_accuracy")
@@ -26,11 +29,20 @@ def main() -> int:
     p.add_argument("--view", choices=("sagittal", "axial"), required=True)
     p.add_argument("--test", type=Path, required=True)
     p.add_argument("--threshold-set", type=Path, required=True)
+    p.add_argument("--sagittal-run", type=Path, help="name an axial run's levels from this sagittal run's")
     args = p.parse_args()
-    result = evaluate_role(read_json(args.test), predict_set(args.run, args.test, args.view),
-                           read_json(args.threshold_set), predict_set(args.run, args.threshold_set, args.view),
-                           view=args.view, bootstrap=0, seed=0)[0]
+    if args.sagittal_run and args.view != "axial":
+        p.error("--sagittal-run names the levels of an axial run")
+    predictions = alone = predict_set(args.run, args.test, args.view)
+    if args.sagittal_run:
+        sagittal = predict_set(args.sagittal_run, args.test, "sagittal")
+        predictions = {**alone, "scans": name_axial_from_sagittal(alone["scans"], sagittal["scans"])}
+    result = evaluate_role(read_json(args.test), predictions, read_json(args.threshold_set),
+                           predict_set(args.run, args.threshold_set, args.view), view=args.view, bootstrap=0, seed=0)[0]
     shown = {k: round(result[k], 3) if result.get(k) is not None else None for k in SHOWN}
+    if args.sagittal_run:
+        own = level_accuracy(read_json(args.test), alone, view=args.view, threshold=result["threshold"])
+        shown["level_accuracy_axial_alone"] = None if own is None else round(own, 3)
     grades = (result.get("grades") or {}).items()
     kappa = {c: round(g["kappa"], 3) for c, g in grades if g.get("kappa") is not None}
     found = {c: (round(g["kappa_found"], 3), g["n_found"]) for c, g in grades if g.get("kappa_found") is not None}

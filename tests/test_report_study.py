@@ -22,6 +22,7 @@ from report_study import EXTRA_PATIENT, TruthPredictor, synthetic_study
 from spinedet import __version__, cli
 from spinedet.commands import detect
 from spinedet.data.dataset import DISC_CLASS, DISEASE_CLASSES, validate
+from spinedet.data.levels import ALL_LEVELS
 from spinedet.model.build import build_model
 from spinedet.model.run import save_run
 from spinedet.report import sr_codes
@@ -106,6 +107,34 @@ def test_truth_findings_join_across_views_and_axial_coverage(truth_out):
         assert herniation["class"] == "herniation" and herniation["views"] == ["sagittal", "axial"]
         assert herniation["centre_distance_mm"] <= 10.0 and herniation["likelihood"] == "probable"
     assert sum(len(e["findings"]) for e in levels.values()) == 2 and entry["unlevelled_findings"] == []
+
+
+class AxialOneLevelHigh(TruthPredictor):
+    """The truth, with the axial scan's levels named one too high, as an axial finder that miscounted."""
+
+    def predict(self, scan, region=None):
+        findings, discs = super().predict(scan, region)
+        if self.meta["view"] == "axial":
+            up = lambda e: {**e, "level": ALL_LEVELS[ALL_LEVELS.index(e["level"]) - 1]}  # noqa: E731
+            findings, discs = [up(f) for f in findings], [up(d) for d in discs]
+        return findings, discs
+
+
+def test_axial_levels_are_named_from_the_sagittal_scan(study, tmp_path):
+    out = tmp_path / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(detect, "_load_predictors", lambda dirs: [AxialOneLevelHigh(study[1], d.name.split("-")[-1])
+                                                             for d in dirs])
+        _detect(study[0], out)
+    data = _findings(out)
+    assert validate(data) == []
+    axial = next(s for s in data["scans"] if s["view"] == "axial")
+    assert axial["levels_from"] == {"scan": "study-sagittal-s2", "shift": 1}
+    assert [d["level"] for d in axial["discs"]] == [d["level"] for d in study[1]["axial"].discs]
+    levels = {lv["level"]: lv for lv in data["patients"][0]["levels"]}
+    for level in ("L3/L4", "L5/S1"):  # joined across views as the truth's own names join them
+        (herniation,) = levels[level]["findings"]
+        assert herniation["views"] == ["sagittal", "axial"]
 
 
 def _sr_boxes(sr) -> list[tuple]:

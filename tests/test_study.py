@@ -11,12 +11,16 @@ def test_paper_protocol_first_steps_and_resume(tiny_study, capsys):
     assert len(roles) == 14  # seven datasets (external III: the unseen scanner C5) in two views
     for r in study["results"]:
         assert 0.0 <= r["f1"] <= 1.0 and 0.0 <= r["cpm"] <= 1.0 and r["n_scans"] == 2
+        assert ("level_accuracy_axial_alone" in r) == (r["view"] == "axial")
+    named = json.loads((plan.out / "predictions" / "lumbar-axial--external3--levels-from-sagittal.json").read_text())
+    assert {s["view"] for s in named["scans"]} == {"axial"}
     saved = json.loads((plan.out / "study.json").read_text())
     assert saved["preset"] == "paper" and saved["wall_s"] > 0
     html = (plan.out / "report.html").read_text()
     assert "Research software, not a medical device" in html and "data:image/png;base64," in html
     assert "src=\"http" not in html  # self-contained
     assert "| Internal validation (C1) |" in (plan.out / "report.md").read_text()
+    assert "Axial finder alone" in html
     for name in ("froc-sagittal.png", "pr-axial.png"):
         assert (plan.out / "figures" / name).stat().st_size > 1000
     capsys.readouterr()

@@ -12,6 +12,7 @@ from spinedet import __version__
 from spinedet.atomic import require_empty_dir, staging_dir, write_text
 from spinedet.errors import InputError, SpinedetError
 from spinedet.infer import findings as F
+from spinedet.infer.cross_reference import named_from_sagittal
 from spinedet.infer.inputs import Job, dataset_jobs, dicom_jobs, single_scan_job
 from spinedet.io.load import load_scan
 from spinedet.report.outputs import StudyOutputs
@@ -83,10 +84,17 @@ def _overlays(scan, job: Job, findings, discs, staging: Path, out_map: dict) -> 
         out_map[(sid, n)] = (folder / name).as_posix()
 
 
-def _summary(job: Job, findings, discs) -> str:
+def _axial_last(jobs: list[Job]) -> list[list[int]]:
+    """Job indices in two passes, axial scans last, so that each is named from its patient's sagittal scans."""
+    axial = [n for n, job in enumerate(jobs) if job.info["view"] == "axial"]
+    return [[n for n, job in enumerate(jobs) if job.info["view"] != "axial"], axial]
+
+
+def _summary(job: Job, findings, discs, levels_from: dict | None = None) -> str:
     levels = " ".join(d["level"] or "?" for d in discs) or "none"
     found = ", ".join(f"{f['class']} {f['level'] or '?'} {f['score']:.2f}" for f in findings) or "none"
-    return f"{job.info['id']} ({job.info['region']} {job.info['view']}): discs {levels}; findings: {found}"
+    named = f" (levels from {levels_from['scan']})" if levels_from else ""
+    return f"{job.info['id']} ({job.info['region']} {job.info['view']}): discs {levels}{named}; findings: {found}"
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
@@ -155,14 +163,22 @@ def _detect(args, predictors: list, metas: list[dict], thresholds: list[float], 
     detect_seconds = 0.0
     try:
         records, overlay_map = [None] * len(jobs), {}
-        for n, job, scan, findings, discs, seconds in _predicted_jobs(jobs, predictors, thresholds, args.batch_size):
-            detect_seconds += seconds
-            findings, discs = _kept(findings, discs, args.disc_threshold)
-            outputs.add(job, scan, findings, min(_operating(metas[m], thresholds[m]) for m in job.models))
-            if not args.no_overlays:
-                _overlays(scan, job, findings, discs, staging, overlay_map)
-            records[n] = F.scan_record(job.info, findings, discs)
-            print(_summary(job, findings, discs))
+        for picked in _axial_last(jobs):
+            predicted = _predicted_jobs([jobs[n] for n in picked], predictors, thresholds, args.batch_size)
+            for k, job, scan, findings, discs, seconds in predicted:
+                detect_seconds += seconds
+                findings, discs = _kept(findings, discs, args.disc_threshold)
+                source = None
+                if job.info["view"] == "axial":
+                    sagittal = [r for r in records if r is not None and r["view"] == "sagittal"
+                                and r.get("patient") == job.info.get("patient")]
+                    findings, discs, source = named_from_sagittal(findings, discs, sagittal)
+                outputs.add(job, scan, findings, min(_operating(metas[m], thresholds[m]) for m in job.models))
+                if not args.no_overlays:
+                    _overlays(scan, job, findings, discs, staging, overlay_map)
+                records[picked[k]] = {**F.scan_record(job.info, findings, discs),
+                                      **({"levels_from": source} if source else {})}
+                print(_summary(job, findings, discs, source))
         classes = [c for meta in metas for c in meta["classes"] if c != F.DISC_CLASS]
         data = F.predictions_dataset(records, classes)
         data["models"] = [

@@ -38,6 +38,11 @@ def evaluate_role(truth: dict, predictions: dict, threshold_truth: dict, thresho
     return result, c
 
 
+def level_accuracy(truth: dict, predictions: dict, *, view: str, threshold: float) -> float | None:
+    """The level accuracy of the findings matched at `threshold` (no bootstrap)."""
+    return evaluate(of_view(truth, view), predictions, score_threshold=threshold)["level_accuracy"]
+
+
 def plot_curves(curves_by_role: dict[tuple[str, str], dict], folder: Path) -> dict[str, str]:
     """fROC and PR figures per view, one curve per dataset role; returns {title: path relative to the study}."""
     figures = {}

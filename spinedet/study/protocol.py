@@ -15,6 +15,7 @@ from spinedet import __version__
 from spinedet.atomic import write_json, write_text
 from spinedet.data.dataset import load_dataset, read_json
 from spinedet.eval.definitions import definitions_text
+from spinedet.infer.cross_reference import name_axial_from_sagittal
 from spinedet.study import evaluation, report, sets
 from spinedet.study.paper import VIEWS
 from spinedet.study.predict import predict_set
@@ -129,6 +130,15 @@ def _predict(plan: StudyPlan, log: StageLog, model: str, set_name: str, set_path
     return path
 
 
+def _named_from_sagittal(plan: StudyPlan, model: str, sagittal_model: str, set_name: str, axial: dict) -> dict:
+    """`model`'s axial predictions with their levels named from `sagittal_model`'s on the same patients (as
+    `spinedet detect` names them), written beside the axial finder's own as ...--levels-from-sagittal.json."""
+    sagittal = read_json(plan.out / "predictions" / f"{sagittal_model}--{set_name}.json")
+    named = {**axial, "scans": name_axial_from_sagittal(axial["scans"], sagittal["scans"])}
+    write_json(plan.out / "predictions" / f"{model}--{set_name}--levels-from-sagittal.json", named)
+    return named
+
+
 def run_study(plan: StudyPlan) -> dict:
     """Run (or resume) every stage and write study.json, report.md, report.html and figures into plan.out."""
     start = time.perf_counter()
@@ -155,9 +165,16 @@ def run_study(plan: StudyPlan) -> dict:
             truth_path = set_paths[set_name]
             preds_path = _predict(plan, log, model, set_name, truth_path, view)
             thr_path = _predict(plan, log, model, threshold_set, set_paths[threshold_set], view)
+            predictions = read_json(preds_path)
+            if view == "axial":
+                alone = predictions
+                predictions = _named_from_sagittal(plan, model, model_pattern.format(v="sagittal"), set_name, alone)
             result, curve = evaluation.evaluate_role(
-                read_json(truth_path), read_json(preds_path), read_json(set_paths[threshold_set]), read_json(thr_path),
+                read_json(truth_path), predictions, read_json(set_paths[threshold_set]), read_json(thr_path),
                 view=view, bootstrap=plan.bootstrap, seed=plan.seed)
+            if view == "axial":
+                result["level_accuracy_axial_alone"] = evaluation.level_accuracy(
+                    read_json(truth_path), alone, view=view, threshold=result["threshold"])
             results.append({"dataset": role, "view": view, **result})
             curves[(role, view)] = curve
     figures = evaluation.plot_curves(curves, plan.out / "figures")

@@ -40,6 +40,18 @@ def results_table(study: dict) -> list[list[str]]:
     return rows
 
 
+LEVELS_NOTE = ("Axial levels are named from the same patient's sagittal scan (spinedet.infer.cross_reference), as "
+               "`spinedet detect` names them; the last column is the axial finder's own naming.")
+
+
+def level_table(study: dict) -> list[list[str]]:
+    """Rows (header first): per dataset and view the operating threshold, the level accuracy of matched findings,
+    and for axial results the level accuracy of the axial finder's own names."""
+    return [["Dataset", "View", "Threshold", "Level accuracy of matched findings", "Axial finder alone"]] + [
+        [DATASET_LABELS[r["dataset"]], r["view"], _fmt(r["threshold"]), _fmt(r.get("level_accuracy")),
+         _fmt(r.get("level_accuracy_axial_alone"))] for r in study["results"]]
+
+
 def grades_table(study: dict) -> list[list[str]] | None:
     """Rows of the grade table (header first): per dataset, view and graded class the matched levels, quadratic
     weighted kappa (95% CI), the kappa among found findings and RSNA log loss; None where no result has grades."""
@@ -72,11 +84,8 @@ def render_markdown(study: dict, figures: dict[str, str], overlays: list[dict], 
         "validation part of C4's training patients), then applied unchanged. 95% CI by bootstrap over patients.",
         _markdown_table(results_table(study)),
         "## Operating thresholds and level accuracy",
-        _markdown_table(
-            [["Dataset", "View", "Threshold", "Level accuracy of matched findings"]]
-            + [[DATASET_LABELS[r["dataset"]], r["view"], _fmt(r["threshold"]), _fmt(r.get("level_accuracy"))]
-               for r in study["results"]]
-        ),
+        LEVELS_NOTE,
+        _markdown_table(level_table(study)),
     ]
     grades = grades_table(study)
     if grades:
@@ -129,6 +138,9 @@ def render_html(study: dict, figures: dict[str, str], overlays: list[dict], defi
         f"{study['wall_s'] / 60:.1f} min. Protocol after {html.escape(CITATION)}</p>",
         "<h2>Results</h2>",
         _html_table(results_table(study)),
+        "<h2>Operating thresholds and level accuracy</h2>",
+        f"<p>{html.escape(LEVELS_NOTE)}</p>",
+        _html_table(level_table(study)),
     ]
     grades = grades_table(study)
     if grades:

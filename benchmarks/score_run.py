@@ -37,11 +37,12 @@ def main() -> int:
     if args.sagittal_run:
         sagittal = predict_set(args.sagittal_run, args.test, "sagittal")
         predictions = {**alone, "scans": name_axial_from_sagittal(alone["scans"], sagittal["scans"])}
-    result = evaluate_role(read_json(args.test), predictions, read_json(args.threshold_set),
+    truth = read_json(args.test)
+    result = evaluate_role(truth, predictions, read_json(args.threshold_set),
                            predict_set(args.run, args.threshold_set, args.view), view=args.view, bootstrap=0, seed=0)[0]
     shown = {k: round(result[k], 3) if result.get(k) is not None else None for k in SHOWN}
     if args.sagittal_run:
-        own = level_accuracy(read_json(args.test), alone, view=args.view, threshold=result["threshold"])
+        own = level_accuracy(truth, alone, view=args.view, threshold=result["threshold"])
         shown["level_accuracy_axial_alone"] = None if own is None else round(own, 3)
     grades = (result.get("grades") or {}).items()
     kappa = {c: round(g["kappa"], 3) for c, g in grades if g.get("kappa") is not None}

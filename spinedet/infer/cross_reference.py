@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 
 from spinedet.data.levels import ALL_LEVELS
+from spinedet.infer.nms import box_centre
 
 REACH = 0.5  # an axial disc votes only within this fraction of the sagittal disc spacing of a sagittal disc
 
@@ -22,8 +23,7 @@ REACH = 0.5  # an axial disc votes only within this fraction of the sagittal dis
 def _named_centres(discs: list[dict]) -> tuple[list[int], np.ndarray]:
     """(level indices, LPS centres (N, 3)) of the discs that carry a level name."""
     named = [d for d in discs if d.get("level") in ALL_LEVELS]
-    centres = np.array([(np.asarray(d["box_lps"][:3], float) + np.asarray(d["box_lps"][3:], float)) / 2
-                        for d in named]).reshape(-1, 3)
+    centres = np.array([box_centre(d["box_lps"]) for d in named]).reshape(-1, 3)
     return [ALL_LEVELS.index(d["level"]) for d in named], centres
 
 

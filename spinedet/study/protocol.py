@@ -163,6 +163,7 @@ def run_study(plan: StudyPlan) -> dict:
                 continue
             model = model_pattern.format(v=view)
             truth_path = set_paths[set_name]
+            truth = read_json(truth_path)
             preds_path = _predict(plan, log, model, set_name, truth_path, view)
             thr_path = _predict(plan, log, model, threshold_set, set_paths[threshold_set], view)
             predictions = read_json(preds_path)
@@ -170,11 +171,11 @@ def run_study(plan: StudyPlan) -> dict:
                 alone = predictions
                 predictions = _named_from_sagittal(plan, model, model_pattern.format(v="sagittal"), set_name, alone)
             result, curve = evaluation.evaluate_role(
-                read_json(truth_path), predictions, read_json(set_paths[threshold_set]), read_json(thr_path),
+                truth, predictions, read_json(set_paths[threshold_set]), read_json(thr_path),
                 view=view, bootstrap=plan.bootstrap, seed=plan.seed)
             if view == "axial":
-                result["level_accuracy_axial_alone"] = evaluation.level_accuracy(
-                    read_json(truth_path), alone, view=view, threshold=result["threshold"])
+                result["level_accuracy_axial_alone"] = evaluation.level_accuracy(truth, alone, view=view,
+                                                                                 threshold=result["threshold"])
             results.append({"dataset": role, "view": view, **result})
             curves[(role, view)] = curve
     figures = evaluation.plot_curves(curves, plan.out / "figures")

@@ -1,11 +1,13 @@
 """Grades from the model: the cumulative-logit head gives ordered, normalised grade probabilities, its loss is the
 summed per-threshold BCE, a run whose config lacks `judge.grade_head` loads and grades nothing, and a run with the
 head writes grade, grade_probability and grade_probabilities into findings.json, findings.csv and the per-level
-table; a grade trunk moves only its classes' grades."""
+table; each grade trunk moves only its classes' grades, and a run saved with the old trunk names loads."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
 from model_configs import micro_config
 from spinedet.data.dataset import validate
@@ -124,19 +126,39 @@ def test_overlay_labels_show_a_predicted_grade_with_its_probability_and_a_truth_
         "degenerated_disc L1/L2 0.00 V"
 
 
-def test_the_grade_trunk_moves_only_its_classes_grades():
-    """`judge.grade_trunk` adds a trunk of its own to the grades of the classes it names, and to no other output."""
+@pytest.mark.parametrize("trunk_classes", [["degenerated_disc"], [["degenerated_disc"], ["stenosis"]]])
+def test_each_grade_trunk_moves_only_its_classes_grades(trunk_classes):
+    """`judge.grade_trunk` adds trunks of their own to the grades of the classes each names, and to no other output."""
     config = micro_config()
-    config["judge"].update(grade_head=True, grade_trunk={"base_width": 4, "classes": ["degenerated_disc"]})
+    config["judge"].update(grade_head=True, grade_trunk={"base_width": 4, "classes": trunk_classes})
     judge = build_model(config, CLASSES, "lumbar", "sagittal").judge.eval()
     crops, levels, valid = torch.randn(1, 2, *_crop_shape(config)), torch.tensor([[3, 4]]), torch.ones(1, 2).bool()
-    with torch.no_grad():
-        before = judge(crops, levels, valid)
-        judge.grade_trunk_score.bias.add_(1.0)
-        after = judge(crops, levels, valid)
-    moved = (after["grade_logits"] - before["grade_logits"]).abs().amax(dim=(0, 1, 3)) > 0.5
-    assert moved.tolist() == [name == "degenerated_disc" for name in CLASSES if name != "disc"]
-    assert all(torch.equal(before[k], after[k]) for k in ("logits", "boxes", "masks"))
+    groups = trunk_classes if isinstance(trunk_classes[0], list) else [trunk_classes]
+    assert len(judge.grade_trunks) == len(groups)
+    for trunk, group in zip(judge.grade_trunks, groups):
+        with torch.no_grad():
+            before = judge(crops, levels, valid)
+            trunk.score.bias.add_(1.0)
+            after = judge(crops, levels, valid)
+        moved = (after["grade_logits"] - before["grade_logits"]).abs().amax(dim=(0, 1, 3)) > 0.5
+        assert moved.tolist() == [name in group for name in CLASSES if name != "disc"]
+        assert all(torch.equal(before[k], after[k]) for k in ("logits", "boxes", "masks"))
+
+
+def test_a_run_saved_with_one_grade_trunk_under_its_old_names_loads(tmp_path):
+    """Runs written before several trunks named the trunk `judge.grade_trunk.*` and `judge.grade_trunk_score.*`."""
+    config = micro_config()
+    config["judge"].update(grade_head=True, grade_trunk={"base_width": 4, "classes": ["degenerated_disc"]})
+    model = build_model(config, CLASSES, "lumbar", "sagittal")
+    save_run(tmp_path, model, _meta(config))
+    weights = load_file(str(tmp_path / "model.safetensors"))
+    old_names = {key.replace("grade_trunks.0.backbone.", "grade_trunk.").replace("grade_trunks.0.score.",
+                                                                                  "grade_trunk_score."): tensor
+                 for key, tensor in weights.items()}
+    assert any(key.startswith("judge.grade_trunk_score.") for key in old_names)
+    save_file(old_names, str(tmp_path / "model.safetensors"))
+    loaded, _ = load_run(tmp_path)
+    assert all(torch.equal(tensor, loaded.state_dict()[key]) for key, tensor in model.state_dict().items())
 
 
 def _crop_shape(config: dict) -> list[int]:
@@ -149,6 +171,6 @@ def test_the_grade_trunk_classes_may_differ_per_view():
 
     config = load_config("small")
     names = [c for c in CLASSES if c != "disc"]
-    for view, expected in (("sagittal", ["degenerated_disc", "stenosis"]), ("axial", ["degenerated_disc"])):
+    for view, expected in (("sagittal", [["degenerated_disc", "stenosis"]]), ("axial", [["degenerated_disc"]])):
         judge = build_model(config, CLASSES, "lumbar", view).judge
-        assert [names[k] for k in judge.grade_trunk_classes.tolist()] == expected
+        assert [[names[k] for k in trunk.classes.tolist()] for trunk in judge.grade_trunks] == expected

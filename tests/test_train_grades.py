@@ -94,6 +94,6 @@ def test_the_grade_head_leaves_every_detection_weight_as_it_trains_without_it(ti
     graded = _trained(tiny_cohort, tmp_path / "graded", True, grade_trunk)
     grade_names = set(graded) - set(plain)
     assert grade_names and all(".grade_" in name for name in grade_names)
-    assert any(".grade_trunk." in name for name in grade_names) == (grade_trunk is not None)
+    assert any(".grade_trunks." in name for name in grade_names) == (grade_trunk is not None)
     for name, tensor in plain.items():
         assert torch.equal(tensor, graded[name]), name

@@ -6,8 +6,8 @@ the context of the others. Per (level, class): a presence logit from that token,
 the class mask (soft-argmax) plus a regressed offset and size; with `grade_counts`, also the finding's grade as
 cumulative ordinal logits (model/ordinal.py) from the same features as the box, detached: the grade loss trains the
 grade head alone, so grading cannot cost detection (trained jointly, it cost 0.01-0.07 F1; docs/model.md). With
-`grade_trunk` (base width, class indices), the grades of those classes also read a 3D ResNet18 of their own on the
-crop: detection features hold little of a degenerated disc's grade (docs/model.md, "A trunk of its own for grades")."""
+`grade_trunks` (base width, class indices per trunk), the grades of each trunk's classes also read a 3D ResNet18 of
+their own on the crop (model/grade_trunk.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from torch import nn
 
 from spinedet.data.levels import ALL_LEVELS
 from spinedet.model.backbone import ResNet18_3d
+from spinedet.model.grade_trunk import GradeTrunk
 from spinedet.model.ordinal import CumulativeThresholds
 from spinedet.model.transformer import EncoderLayer, mlp
 
@@ -34,7 +35,7 @@ class LevelJudge(nn.Module):
 
     def __init__(self, num_classes: int, base_width: int, stem_stride, stage_strides, d_model: int, heads: int,
                  layers: int, ffn: int, dropout: float = 0.0, norm: str = "batch", decoder_width: int = 32,
-                 grade_counts: list[int] | None = None, grade_trunk: tuple[int, list[int]] | None = None):
+                 grade_counts: list[int] | None = None, grade_trunks: tuple[int, list[list[int]]] | None = None):
         super().__init__()
         self.backbone = ResNet18_3d(base_width, stem_stride, stage_strides, norm)
         channels = self.backbone.out_channels
@@ -59,27 +60,22 @@ class LevelJudge(nn.Module):
         if grade_counts is not None:
             self.grade_score = mlp(decoder_width + d_model, d_model, 1, 2)
             self.grade_thresholds = CumulativeThresholds(grade_counts)
-            self.grade_trunk = ResNet18_3d(grade_trunk[0], stem_stride, stage_strides, norm) if grade_trunk else None
-            if self.grade_trunk is not None:
-                self.register_buffer("grade_trunk_classes", torch.tensor(grade_trunk[1], dtype=torch.long),
-                                     persistent=False)
-                self.grade_trunk_score = nn.Linear(2 * self.grade_trunk.out_channels, len(grade_trunk[1]))
+            width, groups = grade_trunks or (0, [])
+            self.grade_trunks = nn.ModuleList(GradeTrunk(width, classes, stem_stride, stage_strides, norm)
+                                              for classes in groups)
 
     def grade_parameters(self) -> list[nn.Parameter]:
-        """The grade head's parameters (none without one), its trunk's included."""
+        """The grade head's parameters (none without one), its trunks' included."""
         if self.grade_counts is None:
             return []
-        trunk = [*self.grade_trunk.parameters(), *self.grade_trunk_score.parameters()] if self.grade_trunk is not None else []
-        return [*self.grade_score.parameters(), *self.grade_thresholds.parameters(), *trunk]
+        return [*self.grade_score.parameters(), *self.grade_thresholds.parameters(), *self.grade_trunks.parameters()]
 
     def _grade_scores(self, crops: torch.Tensor, per_class: torch.Tensor) -> torch.Tensor:
-        """(BK, C) ordinal scores: from the detached per-class features, plus the grade trunk's for its classes."""
+        """(BK, C) ordinal scores: from the detached per-class features, plus each grade trunk's for its classes."""
         scores = self.grade_score(per_class.detach())[..., 0]
-        if self.grade_trunk is None:
-            return scores
-        features = self.grade_trunk(crops).flatten(2)
-        trunk = self.grade_trunk_score(torch.cat([features.mean(-1), features.amax(-1)], dim=1))
-        return scores.index_add(1, self.grade_trunk_classes, trunk.to(scores.dtype))
+        for trunk in self.grade_trunks:
+            scores = trunk.add_scores(crops, scores)
+        return scores
 
     def forward(self, crops: torch.Tensor, levels: torch.Tensor, valid: torch.Tensor) -> dict:
         """`crops` (B, K, D, H, W), `levels` (B, K) indices into ALL_LEVELS, `valid` (B, K) False for padding."""

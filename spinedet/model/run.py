@@ -14,6 +14,7 @@ from spinedet.atomic import atomic_path, write_json
 from spinedet.data.dataset import REGIONS, VIEWS
 from spinedet.errors import InputError
 from spinedet.model.build import build_model
+from spinedet.model.grade_trunk import legacy_trunk_keys
 
 MODEL_FORMAT = "spinedet-model/1"
 
@@ -64,13 +65,15 @@ def _meta_problem(meta: dict) -> str | None:
 
 
 def load_weights(run_dir: str | Path) -> dict[str, torch.Tensor]:
+    """The run's tensors by name, a grade trunk saved before several trunks renamed to today's name."""
     path = Path(run_dir) / "model.safetensors"
     if not path.is_file():
         raise InputError(run_dir, "has model.json but no model.safetensors")
     try:
-        return load_file(str(path))
+        weights = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for corrupt files
         raise InputError(path, f"cannot be read as safetensors ({exc})") from None
+    return legacy_trunk_keys(weights)
 
 
 def load_run(run_dir: str | Path) -> tuple[torch.nn.Module, dict]:

@@ -16,7 +16,8 @@ class StageLog:
     def __init__(self, out: Path):
         self.folder = Path(out) / "stages"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.reused_s = 0.0  # seconds the stages reused by this process took when they ran
+        self.reused_s = 0.0  # seconds the stages reused by this process took when they ran in an earlier one
+        self.counted: set[str] = set()  # stages run by this process or already counted in reused_s
 
     def _record_path(self, name: str) -> Path:
         return self.folder / f"{name}.json"
@@ -27,8 +28,10 @@ class StageLog:
         if not path.exists():
             return None
         record = json.loads(path.read_text())
-        print(f"[study] {name}: done before ({record['wall_s']:.0f} s), reused", flush=True)
-        self.reused_s += record["wall_s"]
+        if name not in self.counted:  # a stage this process ran, or reused before, is in the wall time once
+            print(f"[study] {name}: done before ({record['wall_s']:.0f} s), reused", flush=True)
+            self.reused_s += record["wall_s"]
+            self.counted.add(name)
         return record
 
     def run(self, name: str, command: str, action: Callable[[], dict | None]) -> dict:
@@ -40,6 +43,7 @@ class StageLog:
         start = time.perf_counter()
         result = action() or {}
         wall_s = time.perf_counter() - start
+        self.counted.add(name)
         print(f"[study] {name} finished in {wall_s:.0f} s", flush=True)
         record = {"stage": name, "command": command, "wall_s": wall_s, "result": result}
         write_json(self._record_path(name), record)

@@ -4,10 +4,10 @@
         --threshold-set out/study/sets/cervical-val.json
 
 Prints F1, precision, recall, CPM, the level accuracy of matched findings and, per graded class, the quadratic kappa
-and the kappa among found findings (spinedet.study.evaluation.evaluate_role); `--bootstrap N` adds 95% CIs. For comparing a run
-trained outside the study with the study's own models. With `--sagittal-run` (an axial run only), the axial levels
-are named from that sagittal run's predictions on the same patients, as the study and `detect` name them, and the
-axial finder's own level accuracy is printed beside. Research software, not a medical device.
+and the kappa among found findings (spinedet.study.evaluation.evaluate_role); `--bootstrap N` adds 95% CIs. For
+comparing a run trained outside the study with the study's own models. With `--sagittal-run` (an axial run
+only), the axial levels are named from that sagittal run's predictions on the same patients, as the study and
+`detect` name them, and the axial finder's own level accuracy is printed beside. Research software, not a medical device.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def main() -> int:
         predictions = {**alone, "scans": name_axial_from_sagittal(alone["scans"], sagittal["scans"])}
     truth = read_json(args.test)
     result = evaluate_role(truth, predictions, read_json(args.threshold_set),
-                           predict_set(args.run, args.threshold_set, args.view), view=args.view, bootstrap=args.bootstrap, seed=0)[0]
+                           predict_set(args.run, args.threshold_set, args.view), view=args.view,
+                           bootstrap=args.bootstrap, seed=0)[0]
     shown = {k: round(result[k], 3) if result.get(k) is not None else None for k in SHOWN}
     if args.sagittal_run:
         own = level_accuracy(truth, alone, view=args.view, threshold=result["threshold"])

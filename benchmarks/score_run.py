@@ -7,7 +7,8 @@ Prints F1, precision, recall, CPM, the level accuracy of matched findings and, p
 and the kappa among found findings (spinedet.study.evaluation.evaluate_role); `--bootstrap N` adds 95% CIs. For
 comparing a run trained outside the study with the study's own models. With `--sagittal-run` (an axial run
 only), the axial levels are named from that sagittal run's predictions on the same patients, as the study and
-`detect` name them, and the axial finder's own level accuracy is printed beside. Research software, not a medical device.
+`detect` name them, and the axial finder's own level accuracy is printed beside. Research software, not a medical
+device.
 """
 
 from __future__ import annotations

@@ -21,22 +21,20 @@ from scipy.stats import spearmanr
 
 from spinedet.data.dataset import image_path, read_json
 from spinedet.eval.grade_metrics import quadratic_kappa
-from spinedet.io.geometry import world_to_voxel
+from spinedet.io.geometry import box_world_to_voxel
 from spinedet.io.load import load_scan
 
 GRADE_RANK = {"mild": 0, "moderate": 1, "severe": 2}
 CSF_FRACTION = 0.45
 
 
-def narrowest_csf_share(scan, box_lps) -> float:
-    """The smallest, over the scan's slices, share of CSF-bright voxels inside the box."""
-    lo, hi = np.asarray(box_lps[:3], float), np.asarray(box_lps[3:], float)
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    voxels = world_to_voxel(corners, scan.affine)
-    start = np.clip(np.floor(voxels.min(0)).astype(int), 0, np.array(scan.shape) - 1)
-    stop = np.clip(np.ceil(voxels.max(0)).astype(int) + 1, start + 1, np.array(scan.shape))
+def narrowest_csf_share(scan, box_lps, csf_level: float) -> float:
+    """The smallest, over the scan's slices, share of voxels above `csf_level` inside the box."""
+    box = box_world_to_voxel(box_lps, scan.affine)
+    start = np.clip(np.floor(box[:3]).astype(int), 0, np.array(scan.shape) - 1)
+    stop = np.clip(np.ceil(box[3:]).astype(int) + 1, start + 1, np.array(scan.shape))
     inside = scan.array[start[0]:stop[0], start[1]:stop[1], start[2]:stop[2]]
-    return float((inside > CSF_FRACTION * np.percentile(scan.array, 99.5)).mean(axis=(1, 2)).min())
+    return float((inside > csf_level).mean(axis=(1, 2)).min())
 
 
 def graded_stenoses(dataset: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +45,8 @@ def graded_stenoses(dataset: Path) -> tuple[np.ndarray, np.ndarray]:
         graded = [f for f in entry["findings"] if f["class"] == "stenosis" and f.get("grade") in GRADE_RANK]
         if graded:
             scan = load_scan(image_path(dataset, entry), view="axial", region=entry["region"])
-            shares += [narrowest_csf_share(scan, f["box_lps"]) for f in graded]
+            csf_level = CSF_FRACTION * np.percentile(scan.array, 99.5)
+            shares += [narrowest_csf_share(scan, f["box_lps"], csf_level) for f in graded]
             grades += [GRADE_RANK[f["grade"]] for f in graded]
     return np.array(shares), np.array(grades)
 
